@@ -1,0 +1,112 @@
+package dev.loomecho;
+
+import dev.loomecho.engine.Connections;
+import dev.loomecho.engine.EchoEngine;
+import dev.loomecho.engine.IdleReaper;
+import dev.loomecho.engine.Listeners;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running echo server. Start one with {@code EchoServer.builder().port(0).start()}; it is bound when
+ * {@code start()} returns, so {@link #port()} is real at once. Close it (try-with-resources) and, when
+ * {@link #close()} returns, no thread, socket or port of it is left.
+ */
+public final class EchoServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EchoServer.class);
+
+    private final ServerConfig config;
+    private final Connections connections;
+    private final EchoEngine engine;
+    private final IdleReaper idleReaper;
+    private final InetSocketAddress address;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+    private EchoServer(ServerConfig config) throws IOException {
+        this.config = config;
+        this.connections = new Connections(config);
+        this.engine = config.engine().create(config, connections);
+        this.address = engine.start();
+        this.idleReaper = new IdleReaper(connections, config.idleTimeout());
+        log.debug("listening on {} (engine {})", Listeners.describe(address), config.engine().cliName());
+    }
+
+    /** A builder holding every default; finish it with {@code start()}. */
+    public static ServerConfig.Builder builder() {
+        return ServerConfig.builder();
+    }
+
+    /**
+     * Binds and starts serving. A port already in use raises a {@link java.net.BindException} whose
+     * message names the address.
+     */
+    public static EchoServer start(ServerConfig config) throws IOException {
+        return new EchoServer(config);
+    }
+
+    public int port() {
+        return address.getPort();
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public Stats stats() {
+        return connections.snapshot();
+    }
+
+    /**
+     * Stops accepting, lets open connections go on for up to the drain timeout, closes whatever is
+     * still open, and returns when every thread of the server has ended. Idempotent; a concurrent
+     * second call waits for the first to finish.
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            closed.join();
+            return;
+        }
+        try {
+            engine.stopAccepting();
+            if (!connections.awaitEmpty(config.drainTimeout())) {
+                log.info("drain timeout ({}) passed with {} connections open; closing them",
+                        config.drainTimeout(), connections.active());
+            }
+            connections.closeAll();
+            engine.awaitTermination();
+        } catch (InterruptedException e) {
+            connections.closeAll();
+            Thread.currentThread().interrupt();
+        } finally {
+            idleReaper.close();
+            closed.complete(null);
+            log.debug("{} closed", Listeners.describe(address));
+        }
+    }
+
+    /** Blocks until the server has been closed (from another thread or a shutdown hook). */
+    public void awaitClosed() throws InterruptedException {
+        try {
+            closed.get();
+        } catch (ExecutionException impossible) {
+            throw new IllegalStateException(impossible); // closed is only ever completed normally
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EchoServer[" + Listeners.describe(address) + ", engine " + config.engine().cliName() + "]";
+    }
+}

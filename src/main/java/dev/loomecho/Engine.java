@@ -1,0 +1,53 @@
+package dev.loomecho;
+
+import dev.loomecho.engine.Connections;
+import dev.loomecho.engine.EchoEngine;
+import dev.loomecho.engine.VirtualThreadEngine;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.BiFunction;
+
+/** The I/O models a server can run on; each names the Winsock model(s) it stands for. */
+public enum Engine {
+    VIRTUAL("one virtual thread per connection under a StructuredTaskScope",
+            "thread-per-connection; replaces select, WSAAsyncSelect, WSAEventSelect",
+            VirtualThreadEngine::new);
+
+    private final String mechanism;
+    private final String replaces;
+    private final BiFunction<ServerConfig, Connections, EchoEngine> factory;
+
+    Engine(String mechanism, String replaces, BiFunction<ServerConfig, Connections, EchoEngine> factory) {
+        this.mechanism = mechanism;
+        this.replaces = replaces;
+        this.factory = factory;
+    }
+
+    /** The name used on the command line, e.g. {@code virtual}. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public String mechanism() {
+        return mechanism;
+    }
+
+    public String replaces() {
+        return replaces;
+    }
+
+    EchoEngine create(ServerConfig config, Connections connections) {
+        return factory.apply(config, connections);
+    }
+
+    /** Parses a command-line name, case-insensitively; the message lists the valid names. */
+    public static Engine fromCliName(String name) {
+        for (Engine engine : values()) {
+            if (engine.cliName().equalsIgnoreCase(name)) {
+                return engine;
+            }
+        }
+        throw new IllegalArgumentException("unknown engine '" + name + "', expected one of "
+                + Arrays.stream(values()).map(Engine::cliName).toList());
+    }
+}

@@ -1,0 +1,140 @@
+package dev.loomecho;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything a server needs to start, validated once. The CLI and the embedding API both build this
+ * record through {@link Builder}, whose constructor holds the only copy of every default.
+ *
+ * @param bindAddress    address to listen on; loopback by default, so a fresh start exposes nothing
+ * @param port           TCP port; 0 picks a free ephemeral port (read it back with {@link EchoServer#port()})
+ * @param engine         the I/O model that serves connections
+ * @param maxConnections connections served at once; one more is accepted and closed at once (counted as rejected)
+ * @param idleTimeout    a connection that makes no progress (nothing read, nothing written) for this long is closed
+ * @param bufferSize     largest read buffer per connection; buffers start small and grow under bulk traffic
+ * @param drainTimeout   on close, how long live connections may go on before they are closed by force
+ * @param threads        size of the I/O thread pool, for the engines that have one
+ */
+public record ServerConfig(
+        InetAddress bindAddress,
+        int port,
+        Engine engine,
+        int maxConnections,
+        Duration idleTimeout,
+        int bufferSize,
+        Duration drainTimeout,
+        int threads) {
+
+    public static final int DEFAULT_PORT = 7007;
+    /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
+    public static final int MIN_BUFFER_SIZE = 512;
+    public static final int MAX_BUFFER_SIZE = 16 * 1024 * 1024;
+
+    public ServerConfig {
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
+        require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
+        require(idleTimeout.toMillis() >= 1, "idle-timeout must be at least 1ms, was " + idleTimeout);
+        require(bufferSize >= MIN_BUFFER_SIZE && bufferSize <= MAX_BUFFER_SIZE,
+                "buffer-size must be " + MIN_BUFFER_SIZE + ".." + MAX_BUFFER_SIZE + " bytes, was " + bufferSize);
+        require(!drainTimeout.isNegative(), "drain-timeout must not be negative, was " + drainTimeout);
+        require(threads >= 1, "threads must be at least 1, was " + threads);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The configuration with every default; what {@code ./run.sh} with no arguments serves. */
+    public static ServerConfig defaults() {
+        return builder().build();
+    }
+
+    public InetSocketAddress socketAddress() {
+        return new InetSocketAddress(bindAddress, port);
+    }
+
+    public Builder toBuilder() {
+        return new Builder()
+                .bindAddress(bindAddress).port(port).engine(engine).maxConnections(maxConnections)
+                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** Mutable builder; every default lives in its field initializers. */
+    public static final class Builder {
+        private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+        private int port = DEFAULT_PORT;
+        private Engine engine = Engine.VIRTUAL;
+        private int maxConnections = 10_000;
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private int bufferSize = 64 * 1024;
+        private Duration drainTimeout = Duration.ofSeconds(2);
+        private int threads = Runtime.getRuntime().availableProcessors();
+
+        private Builder() {
+        }
+
+        public Builder bindAddress(InetAddress bindAddress) {
+            this.bindAddress = bindAddress;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder engine(Engine engine) {
+            this.engine = engine;
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        public Builder bufferSize(int bufferSize) {
+            this.bufferSize = bufferSize;
+            return this;
+        }
+
+        public Builder drainTimeout(Duration drainTimeout) {
+            this.drainTimeout = drainTimeout;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public ServerConfig build() {
+            return new ServerConfig(bindAddress, port, engine, maxConnections, idleTimeout, bufferSize,
+                    drainTimeout, threads);
+        }
+
+        /** Builds the configuration and starts a server on it; shorthand for {@code EchoServer.start(build())}. */
+        public EchoServer start() throws IOException {
+            return EchoServer.start(build());
+        }
+    }
+}

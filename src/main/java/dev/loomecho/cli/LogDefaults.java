@@ -1,0 +1,24 @@
+package dev.loomecho.cli;
+
+/**
+ * slf4j-simple settings for the runnable jar, set as system properties so the library jar carries no
+ * logging configuration of its own. Anything given with {@code -D} on the command line wins.
+ */
+final class LogDefaults {
+
+    private LogDefaults() {
+    }
+
+    static void apply() {
+        setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+        setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+        setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "info");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}

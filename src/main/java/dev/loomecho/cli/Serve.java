@@ -1,0 +1,104 @@
+package dev.loomecho.cli;
+
+import dev.loomecho.EchoServer;
+import dev.loomecho.Engine;
+import dev.loomecho.ServerConfig;
+import dev.loomecho.engine.Listeners;
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code loom-echo serve}: runs a server in the foreground until Ctrl-C or SIGTERM. */
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Run the echo server in the foreground until Ctrl-C / SIGTERM.",
+        showDefaultValues = true, defaultValueProvider = ConfigDefaults.class)
+final class Serve implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", description = "Address to listen on.")
+    InetAddress bind;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "TCP port; 0 picks a free one.")
+    int port;
+
+    @Option(names = {"-e", "--engine"}, paramLabel = "ENGINE", converter = EngineConverter.class,
+            completionCandidates = EngineConverter.Names.class,
+            description = "I/O model: ${COMPLETION-CANDIDATES}. See `loom-echo models`.")
+    Engine engine;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections served at once; more are accepted and closed at once.")
+    int maxConnections;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Close a connection that makes no progress for this long (e.g. 30s, 500ms).")
+    Duration idleTimeout;
+
+    @Option(names = "--buffer-size", paramLabel = "BYTES",
+            description = "Largest read buffer per connection; buffers start at 512 B and grow under bulk traffic.")
+    int bufferSize;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "On shutdown, how long open connections may go on before they are closed.")
+    Duration drainTimeout;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "I/O threads, for the engines that use a pool (defaults to the available processors).")
+    int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig config = toConfig();
+        EchoServer server;
+        try {
+            server = EchoServer.start(config);
+        } catch (BindException e) {
+            err().println("loom-echo: " + e.getMessage());
+            return 1;
+        }
+        // Ctrl-C and SIGTERM run shutdown hooks: close() stops accepting, drains, and releases the port.
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("loom-echo-shutdown").unstarted(server::close));
+        out().printf("loom-echo %s listening on %s (engine %s, max %d connections, idle timeout %s)%n",
+                version(), Listeners.describe(server.address()), config.engine().cliName(),
+                config.maxConnections(), DurationConverter.format(config.idleTimeout()));
+        out().flush();
+        server.awaitClosed();
+        return 0;
+    }
+
+    private ServerConfig toConfig() {
+        try {
+            return ServerConfig.builder()
+                    .bindAddress(bind).port(port).engine(engine).maxConnections(maxConnections)
+                    .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private String version() {
+        try {
+            return new VersionProvider().getVersion()[0].replace("loom-echo ", "");
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    private PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+}

@@ -1,0 +1,97 @@
+package dev.loomecho.engine;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The bookkeeping of one admitted connection, the same for every engine: its counters, the time of
+ * its last progress (read by the idle reaper), and a close that runs exactly once whoever calls it —
+ * the engine at EOF, the idle reaper, or the server's forced shutdown.
+ */
+public final class Connection implements AutoCloseable {
+
+    private final long id;
+    private final Closeable channel;
+    private final SocketAddress remote;
+    private final Connections owner;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long lastProgressNanos = System.nanoTime();
+
+    Connection(long id, Closeable channel, SocketAddress remote, Connections owner) {
+        this.id = id;
+        this.channel = channel;
+        this.remote = remote;
+        this.owner = owner;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public SocketAddress remote() {
+        return remote;
+    }
+
+    /** Records {@code n} bytes read from the peer. */
+    public void received(int n) {
+        lastProgressNanos = System.nanoTime();
+        owner.counters().bytesIn.add(n);
+    }
+
+    /** Records {@code n} bytes written to the peer; zero is not progress. */
+    public void sent(int n) {
+        if (n > 0) {
+            lastProgressNanos = System.nanoTime();
+            owner.counters().bytesOut.add(n);
+        }
+    }
+
+    long lastProgressNanos() {
+        return lastProgressNanos;
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /**
+     * Ends the connection because of {@code failure}: peer resets, EOFs and closes from another thread
+     * are ordinary and logged at debug; anything else is logged once with context and counted.
+     */
+    public void fail(Throwable failure) {
+        if (closed.get() || Disconnects.isExpected(failure)) {
+            Disconnects.log.debug("connection {} from {} ended: {}", id, remote, failure.toString());
+        } else {
+            owner.counters().errors.increment();
+            Disconnects.log.warn("connection {} from {} failed", id, remote, failure);
+        }
+        close();
+    }
+
+    /** Closes the socket and releases the connection's admission slot; idempotent and thread-safe. */
+    @Override
+    public void close() {
+        closeOnce();
+    }
+
+    /** Closes if still open; returns whether this call was the one that closed it. */
+    boolean closeOnce() {
+        if (!closed.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            Disconnects.log.debug("closing {}: {}", this, e.toString());
+        }
+        owner.release(this);
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "connection " + id + " from " + remote;
+    }
+}

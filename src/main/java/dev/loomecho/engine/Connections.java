@@ -1,0 +1,125 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import dev.loomecho.Stats;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The server's live connections, shared by every engine: admission control, the registry the idle
+ * reaper and the shutdown walk over, and the counters behind {@link Stats}.
+ *
+ * <p>Admission is WSAAccept's condition function in the seeds: a connection beyond
+ * {@code maxConnections} is accepted and closed at once. Engines ask {@link #admit} on their accept
+ * path before they create any thread or handler for the socket, so a flood costs an accept and a
+ * close per connection, never a thread.
+ */
+public final class Connections {
+
+    private final Semaphore slots;
+    private final Set<Connection> live = ConcurrentHashMap.newKeySet();
+    private final Counters counters = new Counters();
+    private final AtomicLong ids = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition emptied = lock.newCondition();
+
+    public Connections(ServerConfig config) {
+        this.slots = new Semaphore(config.maxConnections());
+    }
+
+    /**
+     * Takes ownership of a just-accepted channel. Returns its {@link Connection}, or {@code null} if the
+     * server is full, in which case the channel has already been closed and counted as rejected.
+     */
+    public Connection admit(Closeable channel, SocketAddress remote) {
+        if (!slots.tryAcquire()) {
+            counters.rejected.increment();
+            closeQuietly(channel);
+            return null;
+        }
+        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this);
+        live.add(connection);
+        counters.accepted.increment();
+        return connection;
+    }
+
+    void release(Connection connection) {
+        if (live.remove(connection)) {
+            slots.release();
+            if (live.isEmpty()) {
+                signalEmptied();
+            }
+        }
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    Set<Connection> live() {
+        return live;
+    }
+
+    public int active() {
+        return live.size();
+    }
+
+    public Stats snapshot() {
+        return new Stats(counters.accepted.sum(), live.size(), counters.rejected.sum(), counters.bytesIn.sum(),
+                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum());
+    }
+
+    /** Waits until no connection is open, or the timeout passes. Returns whether all are gone. */
+    public boolean awaitEmpty(Duration timeout) throws InterruptedException {
+        long remaining = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!live.isEmpty()) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = emptied.awaitNanos(remaining);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The forced end of a shutdown: closes every connection still open, which wakes any blocked I/O. */
+    public void closeAll() {
+        live.forEach(Connection::close);
+    }
+
+    void closeIdle(Connection connection) {
+        if (connection.closeOnce()) {
+            counters.idleClosed.increment();
+            Disconnects.log.debug("{} made no progress for the idle timeout; closed", connection);
+        }
+    }
+
+    private void signalEmptied() {
+        lock.lock();
+        try {
+            emptied.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(Closeable channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // the peer is being turned away; a failed close changes nothing for it
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.loomecho.engine;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Tells ordinary ends of a conversation (reset, broken pipe, closed under us) from real errors. */
+final class Disconnects {
+
+    static final Logger log = LoggerFactory.getLogger(Connection.class);
+
+    private Disconnects() {
+    }
+
+    static boolean isExpected(Throwable failure) {
+        Throwable t = failure instanceof ExecutionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (t instanceof ClosedChannelException          // and AsynchronousCloseException: closed by another thread
+                || t instanceof EOFException
+                || t instanceof TimeoutException
+                || t instanceof InterruptedException) {
+            return true;
+        }
+        if (t instanceof IOException) {
+            String message = String.valueOf(t.getMessage());
+            return message.contains("reset") || message.contains("Broken pipe") || message.contains("closed");
+        }
+        return false;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.loomecho.engine;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes connections that have made no progress — nothing read and nothing written — for the idle
+ * timeout. One sweeper for every engine: it covers a silent peer (slowloris) as well as a peer that
+ * stopped reading, whose echo write can then block forever, which no socket read timeout would catch.
+ * Closing the channel wakes whatever the engine was waiting in.
+ */
+public final class IdleReaper implements AutoCloseable {
+
+    private final Connections connections;
+    private final long idleNanos;
+    private final ScheduledExecutorService sweeper;
+
+    public IdleReaper(Connections connections, Duration idleTimeout) {
+        this.connections = connections;
+        this.idleNanos = idleTimeout.toNanos();
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("loom-echo-idle-reaper").daemon().factory());
+        // Sweeping four times per timeout bounds how late a close can be to a quarter of the timeout.
+        long period = Math.clamp(idleTimeout.toMillis() / 4, 10, 1_000);
+        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        for (Connection connection : connections.live()) {
+            if (now - connection.lastProgressNanos() > idleNanos) {
+                connections.closeIdle(connection);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        try {
+            sweeper.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

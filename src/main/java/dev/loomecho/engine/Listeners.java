@@ -1,0 +1,53 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.NetworkChannel;
+
+/** Binding, shared by every engine so that every engine reports a busy port the same clear way. */
+public final class Listeners {
+
+    /** Large enough that a burst of a thousand connects is not refused by the kernel before accept runs. */
+    public static final int BACKLOG = 4_096;
+
+    private Listeners() {
+    }
+
+    /**
+     * Binds {@code listener} to the configured address, closing it on failure. A busy port raises a
+     * {@link BindException} whose message names the address, e.g. "cannot listen on 127.0.0.1:7007".
+     */
+    public static <C extends NetworkChannel> C bind(C listener, ServerConfig config,
+                                                    Binder<C> binder) throws IOException {
+        InetSocketAddress address = config.socketAddress();
+        try {
+            // Lets a restarted server rebind while old connections sit in TIME_WAIT; it never lets two listen.
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            binder.bind(listener, address, BACKLOG);
+            return listener;
+        } catch (IOException e) {
+            listener.close();
+            if (e instanceof BindException) {
+                BindException named = new BindException(
+                        "cannot listen on " + describe(address) + ": " + e.getMessage());
+                named.initCause(e);
+                throw named;
+            }
+            throw e;
+        }
+    }
+
+    public static String describe(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** The bind call of one listener type ({@code ServerSocketChannel::bind} and the asynchronous one differ). */
+    @FunctionalInterface
+    public interface Binder<C> {
+        void bind(C listener, InetSocketAddress address, int backlog) throws IOException;
+    }
+}

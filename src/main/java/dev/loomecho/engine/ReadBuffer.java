@@ -1,0 +1,45 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import java.nio.ByteBuffer;
+
+/**
+ * A connection's read buffer, sized to its traffic: it starts at {@link ServerConfig#MIN_BUFFER_SIZE}
+ * so an idle connection costs half a KiB, doubles whenever a read fills it, and halves after two reads
+ * in a row that used less than a quarter of it. Netty's adaptive receive allocator works the same way.
+ */
+public final class ReadBuffer {
+
+    private final int maxSize;
+    private ByteBuffer buffer = ByteBuffer.allocate(ServerConfig.MIN_BUFFER_SIZE);
+    private int smallReads;
+
+    public ReadBuffer(int maxSize) {
+        this.maxSize = maxSize;
+    }
+
+    /** The buffer to read into next, cleared. Call only when the previous contents have been written. */
+    public ByteBuffer forReading() {
+        return buffer.clear();
+    }
+
+    /** Adjusts the size after a read of {@code n} bytes whose echo has been fully written. */
+    public void adapt(int n) {
+        int capacity = buffer.capacity();
+        if (n == capacity && capacity < maxSize) {
+            buffer = ByteBuffer.allocate(Math.min(capacity * 2, maxSize));
+            smallReads = 0;
+        } else if (n < capacity / 4 && capacity > ServerConfig.MIN_BUFFER_SIZE) {
+            if (++smallReads == 2) {
+                buffer = ByteBuffer.allocate(Math.max(capacity / 2, ServerConfig.MIN_BUFFER_SIZE));
+                smallReads = 0;
+            }
+        } else {
+            smallReads = 0;
+        }
+    }
+
+    public int capacity() {
+        return buffer.capacity();
+    }
+}

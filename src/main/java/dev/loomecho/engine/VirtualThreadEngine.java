@@ -1,0 +1,117 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.StructuredTaskScope;
+import java.util.concurrent.StructuredTaskScope.Joiner;
+
+/**
+ * Thread-per-connection, the model the seeds call simple but unscalable — made scalable: every
+ * connection gets its own virtual thread doing plain blocking reads and writes. A blocked virtual
+ * thread parks in the JDK's poller and gives its carrier back, which is why select, WSAAsyncSelect and
+ * WSAEventSelect are no longer needed: the runtime does that multiplexing for us.
+ *
+ * <p>The trick: the accept loop runs on the thread that owns a {@link StructuredTaskScope} and forks
+ * each connection into it (only the owner may fork). The scope supervises every connection; its
+ * {@code join()} returns when the last one has ended, so shutdown leaves no thread behind.
+ */
+public final class VirtualThreadEngine implements EchoEngine {
+
+    private final ServerConfig config;
+    private final Connections connections;
+    private final AcceptFailures acceptFailures = new AcceptFailures();
+    private ServerSocketChannel listener;
+    private Thread supervisor;
+
+    public VirtualThreadEngine(ServerConfig config, Connections connections) {
+        this.config = config;
+        this.connections = connections;
+    }
+
+    @Override
+    public InetSocketAddress start() throws IOException {
+        listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
+        supervisor = Thread.ofPlatform().name("loom-echo-accept").daemon().start(this::superviseConnections);
+        return (InetSocketAddress) listener.getLocalAddress();
+    }
+
+    private void superviseConnections() {
+        // awaitAll: one connection failing must never cancel its siblings, and it keeps no Subtask
+        // objects, so memory stays flat over millions of short connections.
+        try (var scope = StructuredTaskScope.open(Joiner.awaitAll(), cf -> cf
+                .withName("loom-echo-connections")
+                .withThreadFactory(Thread.ofVirtual().name("loom-echo-conn-", 1).factory()))) {
+            acceptUntilClosed(scope);
+            scope.join(); // the server closes every connection before it waits on us, so this returns
+        } catch (InterruptedException e) {
+            // Forced stop: closing the scope interrupts every connection thread, which closes its socket.
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void acceptUntilClosed(StructuredTaskScope<Object, Void> scope) throws InterruptedException {
+        while (true) {
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (ClosedChannelException closed) {
+                return; // stopAccepting() closed the listener
+            } catch (IOException e) {
+                acceptFailures.recordAndBackOff(e);
+                continue;
+            }
+            Connection connection = admit(channel);
+            if (connection != null) {
+                scope.fork(() -> serve(connection, channel));
+            }
+        }
+    }
+
+    private Connection admit(SocketChannel channel) {
+        try {
+            return connections.admit(channel, channel.getRemoteAddress());
+        } catch (IOException e) {
+            return connections.admit(channel, null);
+        }
+    }
+
+    /** Read what arrived, write all of it back, until EOF. Each call blocks only this virtual thread. */
+    private void serve(Connection connection, SocketChannel channel) {
+        ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        try (connection) {
+            ByteBuffer buffer = readBuffer.forReading();
+            int n;
+            while ((n = channel.read(buffer)) >= 0) {
+                connection.received(n);
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
+                }
+                readBuffer.adapt(n);
+                buffer = readBuffer.forReading();
+            }
+            // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN.
+        } catch (IOException e) {
+            connection.fail(e);
+        }
+    }
+
+    @Override
+    public void stopAccepting() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            Disconnects.log.debug("closing listener: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void awaitTermination() throws InterruptedException {
+        supervisor.join();
+    }
+}
