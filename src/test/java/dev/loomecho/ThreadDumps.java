@@ -1,0 +1,39 @@
+package dev.loomecho;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Finds live threads by name, virtual ones included. {@code Thread.getAllStackTraces()} sees only
+ * platform threads; the JDK's JSON thread dump also lists every virtual thread in its container
+ * (a StructuredTaskScope is one), which is how we prove a closed server left none behind.
+ */
+public final class ThreadDumps {
+
+    private ThreadDumps() {
+    }
+
+    /** How many live threads, platform or virtual, have a name starting with {@code prefix}. */
+    public static long countThreadsNamed(String prefix) {
+        try {
+            Path dir = Files.createTempDirectory("loom-echo-dump");
+            Path file = dir.resolve("threads.json");
+            try {
+                ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                        .dumpThreads(file.toString(), ThreadDumpFormat.JSON);
+                String json = Files.readString(file);
+                return json.lines().filter(line -> line.contains("\"name\": \"" + prefix)).count();
+            } finally {
+                Files.deleteIfExists(file);
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.loomecho.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.loomecho.ServerConfig;
+import org.junit.jupiter.api.Test;
+
+class ReadBufferTest {
+
+    @Test
+    void startsSmallSoIdleConnectionsAreCheap() {
+        assertEquals(ServerConfig.MIN_BUFFER_SIZE, new ReadBuffer(64 * 1024).capacity());
+    }
+
+    @Test
+    void doublesWhenAReadFillsItUpToTheCap() {
+        ReadBuffer buffer = new ReadBuffer(2048);
+        buffer.adapt(512);
+        assertEquals(1024, buffer.capacity());
+        buffer.adapt(1024);
+        assertEquals(2048, buffer.capacity());
+        buffer.adapt(2048);
+        assertEquals(2048, buffer.capacity(), "never above the configured cap");
+    }
+
+    @Test
+    void halvesOnlyAfterTwoSmallReadsInARow() {
+        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        buffer.adapt(512);
+        buffer.adapt(1024);
+        assertEquals(2048, buffer.capacity());
+        buffer.adapt(10);
+        assertEquals(2048, buffer.capacity(), "one small read is not a trend");
+        buffer.adapt(10);
+        assertEquals(1024, buffer.capacity());
+    }
+
+    @Test
+    void aMediumReadResetsTheShrinkVote() {
+        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        buffer.adapt(512);
+        buffer.adapt(1024);
+        buffer.adapt(10);
+        buffer.adapt(1500);
+        buffer.adapt(10);
+        assertEquals(2048, buffer.capacity());
+    }
+
+    @Test
+    void neverShrinksBelowTheStartingSize() {
+        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        for (int i = 0; i < 10; i++) {
+            buffer.adapt(1);
+        }
+        assertEquals(ServerConfig.MIN_BUFFER_SIZE, buffer.capacity());
+    }
+}
