@@ -1,7 +1,10 @@
 package dev.loomecho;
 
+import dev.loomecho.engine.CompletionEngine;
 import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
+import dev.loomecho.engine.FutureEngine;
+import dev.loomecho.engine.SelectorEngine;
 import dev.loomecho.engine.VirtualThreadEngine;
 import java.util.Arrays;
 import java.util.Locale;
@@ -9,9 +12,18 @@ import java.util.function.BiFunction;
 
 /** The I/O models a server can run on; each names the Winsock model(s) it stands for. */
 public enum Engine {
-    VIRTUAL("one virtual thread per connection under a StructuredTaskScope",
-            "thread-per-connection; replaces select, WSAAsyncSelect, WSAEventSelect",
-            VirtualThreadEngine::new);
+    VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope",
+            "thread-per-connection, made scalable; makes select / WSAAsyncSelect / WSAEventSelect unnecessary",
+            VirtualThreadEngine::new),
+    COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains",
+            "overlapped I/O with completion routines; I/O completion ports",
+            CompletionEngine::new),
+    FUTURE("asynchronous channels + Future.get() on a virtual thread per connection",
+            "overlapped I/O with event objects + WSAGetOverlappedResult",
+            FutureEngine::new),
+    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops",
+            "select, WSAEventSelect, WSAAsyncSelect (the legacy baseline)",
+            SelectorEngine::new);
 
     private final String mechanism;
     private final String replaces;

@@ -5,6 +5,8 @@ import dev.loomecho.Stats;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +35,16 @@ public final class Connections {
 
     public Connections(ServerConfig config) {
         this.slots = new Semaphore(config.maxConnections());
+    }
+
+    /** {@link #admit(Closeable, SocketAddress)} for a blocking or selectable socket. */
+    public Connection admit(SocketChannel channel) {
+        return admit(channel, remoteOf(channel::getRemoteAddress));
+    }
+
+    /** {@link #admit(Closeable, SocketAddress)} for an asynchronous socket. */
+    public Connection admit(AsynchronousSocketChannel channel) {
+        return admit(channel, remoteOf(channel::getRemoteAddress));
     }
 
     /**
@@ -113,6 +125,19 @@ public final class Connections {
         } finally {
             lock.unlock();
         }
+    }
+
+    private static SocketAddress remoteOf(RemoteAddress lookup) {
+        try {
+            return lookup.get();
+        } catch (IOException e) {
+            return null; // the peer is already gone; the engine's first read will say so
+        }
+    }
+
+    @FunctionalInterface
+    private interface RemoteAddress {
+        SocketAddress get() throws IOException;
     }
 
     private static void closeQuietly(Closeable channel) {

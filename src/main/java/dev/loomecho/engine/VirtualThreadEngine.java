@@ -65,18 +65,10 @@ public final class VirtualThreadEngine implements EchoEngine {
                 acceptFailures.recordAndBackOff(e);
                 continue;
             }
-            Connection connection = admit(channel);
+            Connection connection = connections.admit(channel);
             if (connection != null) {
                 scope.fork(() -> serve(connection, channel));
             }
-        }
-    }
-
-    private Connection admit(SocketChannel channel) {
-        try {
-            return connections.admit(channel, channel.getRemoteAddress());
-        } catch (IOException e) {
-            return connections.admit(channel, null);
         }
     }
 

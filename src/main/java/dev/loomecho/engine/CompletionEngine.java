@@ -1,0 +1,146 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousChannelGroup;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.CompletionHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Overlapped I/O with completion routines, and I/O completion ports: each read and write is issued and
+ * returns at once; when it completes, a {@link CompletionHandler} runs on one of the group's fixed pool
+ * of threads (on Windows the JDK builds that group on an IOCP, on Linux on epoll).
+ *
+ * <p>The trick: every handler issues the connection's next operation itself — read, then write until
+ * all is out, then read again. So a channel has at most one operation in flight (a second write would
+ * throw {@code WritePendingException}), nothing queues up, and a peer that stops reading stops our reads.
+ */
+public final class CompletionEngine implements EchoEngine {
+
+    private final ServerConfig config;
+    private final Connections connections;
+    private final AcceptFailures acceptFailures = new AcceptFailures();
+    private AsynchronousChannelGroup group;
+    private AsynchronousServerSocketChannel listener;
+
+    public CompletionEngine(ServerConfig config, Connections connections) {
+        this.config = config;
+        this.connections = connections;
+    }
+
+    @Override
+    public InetSocketAddress start() throws IOException {
+        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
+                Thread.ofPlatform().name("loom-echo-completion-", 1).daemon().factory());
+        try {
+            listener = Listeners.bind(AsynchronousServerSocketChannel.open(group), config,
+                    AsynchronousServerSocketChannel::bind);
+        } catch (IOException e) {
+            group.shutdownNow();
+            throw e;
+        }
+        listener.accept(null, new Acceptor());
+        return (InetSocketAddress) listener.getLocalAddress();
+    }
+
+    /** The accept completion routine: re-arms itself first, so accepting never waits on a connection. */
+    private final class Acceptor implements CompletionHandler<AsynchronousSocketChannel, Void> {
+        @Override
+        public void completed(AsynchronousSocketChannel channel, Void unused) {
+            listener.accept(null, this);
+            Connection connection = connections.admit(channel);
+            if (connection != null) {
+                new Echo(connection, channel).read();
+            }
+        }
+
+        @Override
+        public void failed(Throwable failure, Void unused) {
+            if (!listener.isOpen()) {
+                return; // stopAccepting() closed the listener
+            }
+            try {
+                // Blocks one pool thread briefly: while descriptors are short there is little to do anyway.
+                acceptFailures.recordAndBackOff(failure instanceof IOException io ? io : new IOException(failure));
+                listener.accept(null, this);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** One connection's chain of operations: read → write (repeated until all is out) → read ... */
+    private final class Echo {
+        private final Connection connection;
+        private final AsynchronousSocketChannel channel;
+        private final ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        private ByteBuffer buffer;
+        private int lastRead;
+
+        Echo(Connection connection, AsynchronousSocketChannel channel) {
+            this.connection = connection;
+            this.channel = channel;
+        }
+
+        void read() {
+            buffer = readBuffer.forReading();
+            channel.read(buffer, null, readDone);
+        }
+
+        private final CompletionHandler<Integer, Void> readDone = new CompletionHandler<>() {
+            @Override
+            public void completed(Integer n, Void unused) {
+                if (n < 0) {
+                    connection.close(); // EOF: everything read has been echoed already
+                    return;
+                }
+                connection.received(n);
+                lastRead = n;
+                buffer.flip();
+                channel.write(buffer, null, writeDone);
+            }
+
+            @Override
+            public void failed(Throwable failure, Void unused) {
+                connection.fail(failure);
+            }
+        };
+
+        private final CompletionHandler<Integer, Void> writeDone = new CompletionHandler<>() {
+            @Override
+            public void completed(Integer n, Void unused) {
+                connection.sent(n);
+                if (buffer.hasRemaining()) {
+                    channel.write(buffer, null, this); // partial write: re-issue the rest
+                } else {
+                    readBuffer.adapt(lastRead);
+                    read();
+                }
+            }
+
+            @Override
+            public void failed(Throwable failure, Void unused) {
+                connection.fail(failure);
+            }
+        };
+    }
+
+    @Override
+    public void stopAccepting() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            Disconnects.log.debug("closing listener: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void awaitTermination() throws InterruptedException {
+        group.shutdown(); // terminates once every channel is closed and every handler has returned
+        group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousChannelGroup;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Overlapped I/O with event objects: issue an operation, then wait for its completion —
+ * {@code WSARecv} + {@code WSAWaitForMultipleEvents} + {@code WSAGetOverlappedResult} become
+ * {@code channel.read(buffer)} + {@link java.util.concurrent.Future#get()}.
+ *
+ * <p>The trick: each connection waits on its own virtual thread, so {@code get()} parks cheaply instead of
+ * holding an OS thread, and there is no 64-event limit per wait to work around. It shows that once
+ * waiting is cheap, the asynchronous API buys nothing over the plain blocking one of the virtual engine.
+ */
+public final class FutureEngine implements EchoEngine {
+
+    private final ServerConfig config;
+    private final Connections connections;
+    private final AcceptFailures acceptFailures = new AcceptFailures();
+    private final ExecutorService connectionThreads =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
+    private AsynchronousChannelGroup group;
+    private AsynchronousServerSocketChannel listener;
+    private Thread acceptor;
+
+    public FutureEngine(ServerConfig config, Connections connections) {
+        this.config = config;
+        this.connections = connections;
+    }
+
+    @Override
+    public InetSocketAddress start() throws IOException {
+        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
+                Thread.ofPlatform().name("loom-echo-future-io-", 1).daemon().factory());
+        try {
+            listener = Listeners.bind(AsynchronousServerSocketChannel.open(group), config,
+                    AsynchronousServerSocketChannel::bind);
+        } catch (IOException e) {
+            group.shutdownNow();
+            connectionThreads.close();
+            throw e;
+        }
+        acceptor = Thread.ofVirtual().name("loom-echo-accept").start(this::acceptUntilClosed);
+        return (InetSocketAddress) listener.getLocalAddress();
+    }
+
+    private void acceptUntilClosed() {
+        while (listener.isOpen()) {
+            AsynchronousSocketChannel channel;
+            try {
+                channel = listener.accept().get();
+            } catch (ExecutionException e) {
+                if (!listener.isOpen()) {
+                    return; // stopAccepting() closed the listener
+                }
+                if (!backOff(e)) {
+                    return;
+                }
+                continue;
+            } catch (InterruptedException e) {
+                return;
+            }
+            Connection connection = connections.admit(channel);
+            if (connection != null) {
+                connectionThreads.execute(() -> serve(connection, channel));
+            }
+        }
+    }
+
+    /** Read, wait; write, wait (again while a write was partial); until EOF. */
+    private void serve(Connection connection, AsynchronousSocketChannel channel) {
+        ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        try (connection) {
+            ByteBuffer buffer = readBuffer.forReading();
+            int n;
+            while ((n = channel.read(buffer).get()) >= 0) {
+                connection.received(n);
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    connection.sent(channel.write(buffer).get());
+                }
+                readBuffer.adapt(n);
+                buffer = readBuffer.forReading();
+            }
+        } catch (ExecutionException e) {
+            connection.fail(e.getCause());
+        } catch (InterruptedException e) {
+            connection.fail(e);
+        }
+    }
+
+    private boolean backOff(ExecutionException e) {
+        try {
+            Throwable cause = e.getCause();
+            acceptFailures.recordAndBackOff(cause instanceof IOException io ? io : new IOException(cause));
+            return true;
+        } catch (InterruptedException interrupted) {
+            return false;
+        }
+    }
+
+    @Override
+    public void stopAccepting() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            Disconnects.log.debug("closing listener: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void awaitTermination() throws InterruptedException {
+        acceptor.join();
+        connectionThreads.close(); // waits for every connection thread; their channels are closed by now
+        group.shutdown();
+        group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,229 @@
+package dev.loomecho.engine;
+
+import dev.loomecho.ServerConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * select, WSAEventSelect and WSAAsyncSelect — the legacy baseline: one thread waits on one
+ * {@link Selector} for readiness of every socket, then does the non-blocking read or write that is ready.
+ * Unlike the seeds there is no 64-socket limit (no FD_SETSIZE, no MAXIMUM_WAIT_OBJECTS: Linux uses epoll),
+ * no message pump, and no busy loop when there are no sockets: {@code select()} blocks.
+ *
+ * <p>The trick: interest ops are the back-pressure. Each connection is in one of two states —
+ * <pre>
+ *   READING  interest OP_READ;  nothing pending. Readable: read, write what we can; all out → stay, else → WRITING
+ *   WRITING  interest OP_WRITE; echo pending.   Writable: write the rest; all out → READING
+ * </pre>
+ * — so while a peer does not read its echo, we do not read its input, and memory stays one buffer.
+ */
+public final class SelectorEngine implements EchoEngine {
+
+    private final ServerConfig config;
+    private final Connections connections;
+    private final AcceptFailures acceptFailures = new AcceptFailures();
+    /** Work handed to the selector thread by others; it alone touches keys and the listener. */
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private Selector selector;
+    private ServerSocketChannel listener;
+    private SelectionKey acceptKey;
+    private long acceptPausedUntil;
+    private volatile boolean running = true;
+    private Thread selectorThread;
+
+    public SelectorEngine(ServerConfig config, Connections connections) {
+        this.config = config;
+        this.connections = connections;
+    }
+
+    @Override
+    public InetSocketAddress start() throws IOException {
+        selector = Selector.open();
+        try {
+            listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
+            listener.configureBlocking(false);
+            acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
+        } catch (IOException e) {
+            selector.close();
+            throw e;
+        }
+        selectorThread = Thread.ofPlatform().name("loom-echo-selector").daemon().start(this::loop);
+        return (InetSocketAddress) listener.getLocalAddress();
+    }
+
+    private void loop() {
+        try (Selector owned = selector) {
+            while (running) {
+                runTasks();
+                resumeAcceptingIfDue();
+                selector.select(this::dispatch, selectTimeoutMillis());
+            }
+        } catch (IOException e) {
+            Disconnects.log.error("selector failed; the selector engine stops serving", e);
+            connections.closeAll();
+        }
+        // Closing the selector deregisters every channel, which completes the closes made from other threads.
+    }
+
+    private void dispatch(SelectionKey key) {
+        try {
+            if (key == acceptKey) {
+                acceptAll();
+            } else if (key.isReadable()) {
+                ((Session) key.attachment()).onReadable();
+            } else if (key.isWritable()) {
+                ((Session) key.attachment()).onWritable();
+            }
+        } catch (CancelledKeyException closedElsewhere) {
+            // closed by the idle reaper or the shutdown between select() and now: nothing to do
+        }
+    }
+
+    private void acceptAll() {
+        while (true) {
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (IOException e) {
+                pauseAccepting(e);
+                return;
+            }
+            if (channel == null) {
+                return; // no more pending connections
+            }
+            admit(channel);
+        }
+    }
+
+    private void admit(SocketChannel channel) {
+        try {
+            channel.configureBlocking(false);
+            Session session = new Session(channel);
+            // Another thread (the idle reaper, the shutdown) may close this channel; the close only takes
+            // effect at the selector's next select, so such a close also wakes the selector.
+            session.connection = connections.admit(() -> {
+                channel.close();
+                if (Thread.currentThread() != selectorThread) {
+                    selector.wakeup();
+                }
+            }, channel.getRemoteAddress());
+            if (session.connection != null) {
+                session.key = channel.register(selector, SelectionKey.OP_READ, session);
+            }
+        } catch (IOException e) {
+            Disconnects.log.debug("accepted socket failed before registration: {}", e.toString());
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing more to release
+            }
+        }
+    }
+
+    /** One connection's state: its buffer, and the echo still to be written, if any. */
+    private final class Session {
+        private final SocketChannel channel;
+        private final ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        private Connection connection;
+        private SelectionKey key;
+        private ByteBuffer pending;
+        private int lastRead;
+
+        Session(SocketChannel channel) {
+            this.channel = channel;
+        }
+
+        void onReadable() {
+            try {
+                ByteBuffer buffer = readBuffer.forReading();
+                int n = channel.read(buffer);
+                if (n < 0) {
+                    connection.close(); // EOF, and nothing pending in READING: every byte is echoed
+                    return;
+                }
+                if (n == 0) {
+                    return;
+                }
+                connection.received(n);
+                lastRead = n;
+                buffer.flip();
+                pending = buffer;
+                writePending();
+            } catch (IOException e) {
+                connection.fail(e);
+            }
+        }
+
+        void onWritable() {
+            try {
+                writePending();
+            } catch (IOException e) {
+                connection.fail(e);
+            }
+        }
+
+        private void writePending() throws IOException {
+            connection.sent(channel.write(pending));
+            if (pending.hasRemaining()) {
+                key.interestOps(SelectionKey.OP_WRITE); // WRITING: stop reading until the peer drains
+            } else {
+                pending = null;
+                readBuffer.adapt(lastRead);
+                key.interestOps(SelectionKey.OP_READ);  // READING
+            }
+        }
+    }
+
+    /** Accept failed (most often out of descriptors): stop selecting OP_ACCEPT briefly instead of spinning. */
+    private void pauseAccepting(IOException failure) {
+        acceptFailures.record(failure);
+        acceptKey.interestOps(0);
+        acceptPausedUntil = System.nanoTime() + AcceptFailures.BACKOFF.toNanos();
+    }
+
+    private void resumeAcceptingIfDue() {
+        if (acceptPausedUntil != 0 && System.nanoTime() - acceptPausedUntil >= 0 && acceptKey.isValid()) {
+            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+            acceptPausedUntil = 0;
+        }
+    }
+
+    private long selectTimeoutMillis() {
+        return acceptPausedUntil == 0 ? 0 : Math.max(1, (acceptPausedUntil - System.nanoTime()) / 1_000_000);
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            task.run();
+        }
+    }
+
+    @Override
+    public void stopAccepting() {
+        tasks.add(() -> {
+            acceptKey.cancel();
+            try {
+                listener.close();
+            } catch (IOException e) {
+                Disconnects.log.debug("closing listener: {}", e.toString());
+            }
+        });
+        selector.wakeup();
+    }
+
+    @Override
+    public void awaitTermination() throws InterruptedException {
+        running = false;
+        selector.wakeup();
+        selectorThread.join();
+    }
+}
