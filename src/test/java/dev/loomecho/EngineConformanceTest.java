@@ -3,6 +3,7 @@ package dev.loomecho;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,6 +150,26 @@ class EngineConformanceTest {
     }
 
     @Test
+    void stopsReadingFromAPeerThatDoesNotReadItsEchoAndLosesNothing() throws IOException {
+        int bufferCap = 4096;
+        // Larger than every kernel buffer between the two ends, so the sender must end up blocked.
+        byte[] payload = TestClient.randomBytes(64 << 20, 11);
+        try (EchoServer server = server().bufferSize(bufferCap).start(); TestClient client = TestClient.connect(server)) {
+            CompletableFuture<Void> sent = client.sendInBackground(payload);
+
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                    .until(new Stalled(() -> server.stats().bytesIn()));
+            Stats stalled = server.stats();
+            assertFalse(sent.isDone(), "the client could send everything: the server kept reading");
+            assertTrue(stalled.bytesIn() - stalled.bytesOut() <= bufferCap,
+                    "server holds " + (stalled.bytesIn() - stalled.bytesOut()) + " unechoed bytes, more than one buffer");
+
+            assertArrayEquals(payload, client.readExactly(payload.length)); // draining resumes the echo
+            sent.join();
+        }
+    }
+
+    @Test
     void refusesConnectionsBeyondTheLimitAndServesAgainWhenOneLeaves() throws IOException {
         byte[] ping = {1, 2, 3};
         try (EchoServer server = server().maxConnections(2).start();
@@ -218,6 +239,24 @@ class EngineConformanceTest {
         try (EchoServer server = server().bindAddress(v6.getAddress()).start();
              TestClient client = TestClient.connect(server)) {
             assertArrayEquals(new byte[] {4, 2}, client.echo(new byte[] {4, 2}));
+        }
+    }
+
+    /** True once a counter has not moved between two polls. */
+    private static final class Stalled implements java.util.concurrent.Callable<Boolean> {
+        private final java.util.function.LongSupplier counter;
+        private long previous = -1;
+
+        Stalled(java.util.function.LongSupplier counter) {
+            this.counter = counter;
+        }
+
+        @Override
+        public Boolean call() {
+            long now = counter.getAsLong();
+            boolean stalled = now > 0 && now == previous;
+            previous = now;
+            return stalled;
         }
     }
 

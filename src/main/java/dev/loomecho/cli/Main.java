@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A TCP echo server (RFC 862) showing how virtual threads replace the Winsock I/O models.",
-        subcommands = {Serve.class, CommandLine.HelpCommand.class})
+        subcommands = {Serve.class, Models.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Spec
