@@ -1,0 +1,248 @@
+package dev.loomecho.load;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Drives any echo server: opens connections on virtual threads, sends random messages, verifies every
+ * echoed byte, and records each message's round-trip latency in an HdrHistogram {@link Recorder}.
+ * A wrong or short echo is a failure, never silently skipped.
+ */
+public final class LoadGenerator {
+
+    private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
+
+    private final LoadOptions options;
+    private final PrintStream progress;
+    private final Recorder latencies = new Recorder(3);
+    private final Histogram total = new Histogram(3);
+    private final LongAdder messages = new LongAdder();
+    private final LongAdder bytes = new LongAdder();
+    private final LongAdder connected = new LongAdder();
+    private final LongAdder connectErrors = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final AtomicBoolean stop = new AtomicBoolean();
+
+    /** {@code progress}: where a line per second goes on runs longer than two seconds; may be null. */
+    public LoadGenerator(LoadOptions options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    public static LoadResult run(LoadOptions options) throws InterruptedException {
+        return new LoadGenerator(options, null).run();
+    }
+
+    public LoadResult run() throws InterruptedException {
+        InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
+        CountDownLatch ready = new CountDownLatch(options.connections());
+        CountDownLatch go = new CountDownLatch(1);
+        long start;
+        try (ExecutorService clients = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("loom-echo-load-", 1).factory())) {
+            for (int i = 0; i < options.connections(); i++) {
+                long seed = i;
+                clients.execute(options.churn()
+                        ? () -> churn(address, seed, ready, go)
+                        : () -> converse(address, seed, ready, go));
+            }
+            ready.await();
+            start = System.nanoTime();
+            go.countDown();
+            Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
+                    .start(() -> reportEverySecond(start));
+            if (options.duration() != null) {
+                sleepUntil(start + options.hold().toNanos() + options.duration().toNanos());
+                stop.set(true);
+            }
+            clients.shutdown();
+            clients.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+            reporter.interrupt();
+            reporter.join();
+        }
+        double seconds = (System.nanoTime() - start - options.hold().toNanos()) / 1e9;
+        synchronized (total) {
+            total.add(latencies.getIntervalHistogram());
+            return new LoadResult(connected.sum(), connectErrors.sum(), failures.sum(), messages.sum(),
+                    bytes.sum(), Math.max(seconds, 1e-9), micros(total.getValueAtPercentile(50)),
+                    micros(total.getValueAtPercentile(90)), micros(total.getValueAtPercentile(99)),
+                    micros(total.getValueAtPercentile(99.9)), micros(total.getMaxValue()));
+        }
+    }
+
+    /** One long-lived connection: batches of {@code pipeline} messages, each echo verified. */
+    private void converse(InetSocketAddress address, long seed, CountDownLatch ready, CountDownLatch go) {
+        Socket socket;
+        try {
+            socket = connect(address);
+        } catch (IOException e) {
+            connectErrors.increment();
+            ready.countDown();
+            return;
+        }
+        try (socket) {
+            ready.countDown();
+            go.await();
+            sleepUntil(System.nanoTime() + options.hold().toNanos());
+            Conversation conversation = new Conversation(socket, seed);
+            long interval = options.rate() > 0 ? (long) (1e9 * options.connections() / options.rate()) : 0;
+            long next = System.nanoTime();
+            for (long sent = 0; !done(sent); sent += options.batch()) {
+                if (interval > 0) {
+                    sleepUntil(next); // the schedule, not the last reply, decides when to send
+                    conversation.exchange(options.batch(), next);
+                    next += interval;
+                } else {
+                    conversation.exchange(options.batch(), System.nanoTime());
+                }
+            }
+        } catch (IOException | WrongEcho e) {
+            failures.increment();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Connect, echo one message, close — repeated; latency covers the whole cycle. */
+    private void churn(InetSocketAddress address, long seed, CountDownLatch ready, CountDownLatch go) {
+        ready.countDown();
+        try {
+            go.await();
+        } catch (InterruptedException e) {
+            return;
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        for (long sent = 0; !done(sent); sent++) {
+            long started = System.nanoTime();
+            Socket socket;
+            try {
+                socket = connect(address);
+            } catch (IOException e) {
+                connectErrors.increment();
+                continue;
+            }
+            try (socket) {
+                new Conversation(socket, random.nextLong()).exchange(1, started);
+            } catch (IOException | WrongEcho e) {
+                failures.increment();
+            }
+        }
+    }
+
+    private boolean done(long sent) {
+        return options.duration() != null ? stop.get() : sent >= options.messages();
+    }
+
+    private Socket connect(InetSocketAddress address) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.connect(address, SOCKET_TIMEOUT_MILLIS);
+            socket.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
+            connected.increment();
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** One connection's traffic: a random payload it sends slices of, and the check of what comes back. */
+    private final class Conversation {
+        private final InputStream in;
+        private final OutputStream out;
+        private final byte[] payload;
+        private final byte[] received;
+        private final int size = options.size();
+
+        Conversation(Socket socket, long seed) throws IOException {
+            this.in = socket.getInputStream();
+            this.out = socket.getOutputStream();
+            int batchBytes = size * options.batch();
+            this.payload = new byte[batchBytes * 2]; // two batches' worth, so consecutive batches differ
+            new SplittableRandom(seed).nextBytes(payload);
+            this.received = new byte[size];
+        }
+
+        private int offset;
+
+        /** Writes {@code count} messages at once, then reads and verifies each echo in turn. */
+        void exchange(int count, long sentAt) throws IOException, WrongEcho {
+            int batchBytes = size * count;
+            out.write(payload, offset, batchBytes);
+            out.flush();
+            for (int i = 0; i < count; i++) {
+                int read = in.readNBytes(received, 0, size);
+                if (read < size) {
+                    throw new EOFException("echo cut short after " + read + " of " + size + " bytes");
+                }
+                int from = offset + i * size;
+                if (Arrays.mismatch(received, 0, size, payload, from, from + size) >= 0) {
+                    throw new WrongEcho();
+                }
+                latencies.recordValue(Math.max(0, System.nanoTime() - sentAt));
+                messages.increment();
+                bytes.add(size);
+            }
+            offset = offset == 0 ? batchBytes : 0;
+        }
+    }
+
+    /** The echo differed from what was sent. */
+    private static final class WrongEcho extends Exception {
+        WrongEcho() {
+            super(null, null, false, false);
+        }
+    }
+
+    private void reportEverySecond(long start) {
+        boolean longRun = options.duration() == null || options.duration().toMillis() > 2_000;
+        long lastMessages = 0;
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.sleep(1_000);
+                Histogram interval = latencies.getIntervalHistogram();
+                synchronized (total) {
+                    total.add(interval);
+                }
+                long now = messages.sum();
+                if (progress != null && longRun && System.nanoTime() - start > 2_000_000_000L) {
+                    progress.printf(Locale.ROOT, "[%3.0fs] %,10d msgs/s  p99 %8.1f µs  connected %,d  failures %,d%n",
+                            (System.nanoTime() - start) / 1e9, now - lastMessages,
+                            micros(interval.getValueAtPercentile(99)), connected.sum(), failures.sum());
+                }
+                lastMessages = now;
+            }
+        } catch (InterruptedException e) {
+            // the run is over
+        }
+    }
+
+    private static void sleepUntil(long deadline) {
+        long remaining;
+        while ((remaining = deadline - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(remaining);
+        }
+    }
+
+    private static double micros(long nanos) {
+        return nanos / 1_000.0;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.loomecho.load;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a load run does.
+ *
+ * @param host        server host
+ * @param port        server port
+ * @param connections connections opened at once (or, with {@code churn}, clients looping in parallel)
+ * @param messages    messages per connection; ignored when {@code duration} is set
+ * @param duration    run for this long instead of a message count; {@code null} to count messages
+ * @param size        bytes per message
+ * @param pipeline    messages written back-to-back before reading their echoes
+ * @param rate        total messages per second across all connections, or 0 for as fast as possible;
+ *                    latency is then measured from each message's scheduled time (no coordinated omission)
+ * @param hold        keep every connection open and silent this long before the first message (idle test)
+ * @param churn       open a new connection for every message: connect, echo, close
+ */
+public record LoadOptions(
+        String host, int port, int connections, long messages, Duration duration, int size, int pipeline,
+        double rate, Duration hold, boolean churn) {
+
+    public LoadOptions {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(hold, "hold");
+        require(port >= 1 && port <= 65_535, "port must be 1..65535, was " + port);
+        require(connections >= 1, "connections must be at least 1, was " + connections);
+        require(duration != null || messages >= 1, "messages must be at least 1, was " + messages);
+        require(duration == null || duration.toMillis() >= 1, "duration must be at least 1ms");
+        require(size >= 1, "size must be at least 1 byte, was " + size);
+        require(pipeline >= 1, "pipeline must be at least 1, was " + pipeline);
+        require(rate >= 0, "rate must not be negative, was " + rate);
+        require(rate == 0 || pipeline == 1, "--rate paces single messages: use it with --pipeline 1");
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** How many messages go out per write: one at a fixed rate, {@code pipeline} otherwise. */
+    int batch() {
+        return rate > 0 ? 1 : pipeline;
+    }
+}

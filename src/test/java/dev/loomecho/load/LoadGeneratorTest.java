@@ -1,0 +1,141 @@
+package dev.loomecho.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.loomecho.EchoServer;
+import dev.loomecho.cli.Main;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+@Timeout(60)
+class LoadGeneratorTest {
+
+    private static LoadOptions options(int port, int connections, long messages, int size, int pipeline) {
+        return new LoadOptions("127.0.0.1", port, connections, messages, null, size, pipeline, 0, Duration.ZERO, false);
+    }
+
+    @Test
+    void verifiesEveryEchoAgainstOurServer() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).start()) {
+            LoadResult result = LoadGenerator.run(options(server.port(), 20, 50, 1000, 4));
+            assertTrue(result.ok(), result.toText());
+            assertEquals(20 * 52, result.messages(), "50 messages rounded up to whole pipelines of 4");
+            assertEquals(result.bytes(), server.stats().bytesOut());
+            assertTrue(result.p50() > 0 && result.p50() <= result.p99() && result.p99() <= result.max());
+        }
+    }
+
+    @Test
+    void aServerThatFlipsOneByteFailsTheRun() throws Exception {
+        try (CorruptingServer corrupt = new CorruptingServer()) {
+            LoadResult result = LoadGenerator.run(options(corrupt.port(), 1, 100, 64, 1));
+            assertFalse(result.ok());
+            assertEquals(1, result.failures());
+            assertEquals(CorruptingServer.CORRUPT_AT / 64, result.messages(), "messages before the flipped byte pass");
+        }
+    }
+
+    @Test
+    void countsRefusedConnections() throws Exception {
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = probe.getLocalPort(); // nothing listens here once the probe is closed
+        }
+        LoadResult result = LoadGenerator.run(options(closedPort, 5, 1, 8, 1));
+        assertEquals(5, result.connectErrors());
+        assertEquals(0, result.connections());
+        assertFalse(result.ok());
+    }
+
+    @Test
+    void connectionsTurnedAwayByTheServerAreFailures() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).maxConnections(1).start();
+             Socket occupant = new Socket(server.address().getAddress(), server.port())) {
+            occupant.getOutputStream().write(1);
+            assertEquals(1, occupant.getInputStream().read()); // the one slot is taken
+            LoadResult result = LoadGenerator.run(options(server.port(), 3, 1, 8, 1));
+            assertEquals(3, result.failures(), "each rejected connection ends in a short echo");
+        }
+    }
+
+    @Test
+    void jsonOutputParsesAndExitCodeReportsSuccess() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).start()) {
+            StringWriter out = new StringWriter();
+            CommandLine cli = Main.commandLine();
+            cli.setOut(new PrintWriter(out, true));
+            int exit = cli.execute("load", "--port", String.valueOf(server.port()), "-c", "3", "-m", "10", "--json");
+            assertEquals(0, exit);
+            JsonObject json = JsonParser.parseString(out.toString()).getAsJsonObject();
+            assertTrue(json.get("ok").getAsBoolean());
+            assertEquals(30, json.get("messages").getAsLong());
+            assertTrue(json.getAsJsonObject("latencyMicros").get("p99").getAsDouble() > 0);
+        }
+    }
+
+    @Test
+    void exitsOneWhenAnEchoIsWrong() throws Exception {
+        try (CorruptingServer corrupt = new CorruptingServer()) {
+            CommandLine cli = Main.commandLine();
+            cli.setOut(new PrintWriter(new StringWriter(), true));
+            assertEquals(1, cli.execute("load", "--port", String.valueOf(corrupt.port()), "-c", "1", "-m", "100"));
+        }
+    }
+
+    @Test
+    void rateWithPipelineIsABadUsage() {
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        assertEquals(2, cli.execute("load", "--rate", "100", "--pipeline", "4"));
+        assertTrue(err.toString().contains("--pipeline 1"), err.toString());
+    }
+
+    /** An "echo" server that flips one bit of byte {@link #CORRUPT_AT}, then echoes faithfully. */
+    private static final class CorruptingServer implements AutoCloseable {
+        static final int CORRUPT_AT = 640;
+        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final Thread thread = Thread.ofVirtual().start(this::serve);
+
+        CorruptingServer() throws IOException {
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        private void serve() {
+            try (Socket socket = listener.accept()) {
+                InputStream in = socket.getInputStream();
+                OutputStream out = socket.getOutputStream();
+                long position = 0;
+                int b;
+                while ((b = in.read()) >= 0) {
+                    out.write(position++ == CORRUPT_AT ? b ^ 1 : b);
+                }
+            } catch (IOException e) {
+                // the client hung up: done
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            listener.close();
+            thread.join();
+        }
+    }
+}
