@@ -2,6 +2,7 @@
 # loom-echo launcher.
 #   ./run.sh                 start the server on 127.0.0.1:7007 (engine virtual), in the foreground
 #   ./run.sh test            run the whole test suite
+#   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
 # Finds a JDK 25+ by itself and (re)builds target/loom-echo.jar when it is missing or older than the sources.
 set -euo pipefail
@@ -57,6 +58,15 @@ case "${1:-}" in
     shift
     need_maven
     exec mvn -B verify "$@"
+    ;;
+  bench)
+    shift
+    build_if_stale
+    need_maven
+    echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
+    mvn -B -q -f bench/pom.xml package >&2
+    command -v taskset >/dev/null 2>&1 || { echo "run.sh: bench needs taskset (util-linux)" >&2; exit 1; }
+    exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
     ;;
   "")
     build_if_stale
