@@ -216,14 +216,17 @@ public final class BenchRunner {
             }
         }
 
+        /**
+         * Live heap bytes: the "Total" line of {@code jcmd GC.class_histogram}, which runs a full GC first.
+         * Works the same whichever collector the JVM chose (a JVM pinned to one CPU picks Serial).
+         */
         long usedHeapAfterGc() throws IOException, InterruptedException {
             jcmd("GC.run");
-            jcmd("GC.run");
-            Matcher used = Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
-            if (!used.find()) {
-                throw new IllegalStateException("no heap figure from jcmd GC.heap_info");
+            Matcher total = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)").matcher(jcmd("GC.class_histogram"));
+            if (!total.find()) {
+                throw new IllegalStateException("no Total line from jcmd GC.class_histogram");
             }
-            return Long.parseLong(used.group(1)) * 1024;
+            return Long.parseLong(total.group(1));
         }
 
         long rssBytes() throws IOException {

@@ -54,7 +54,7 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
         }
         md.append(String.format(Locale.ROOT, "## %,d idle connections held %d s, then each echoes once\n\n",
                 idleConnections, idleHold.toSeconds()));
-        md.append("Server heap measured with `jcmd GC.heap_info` after two `GC.run`s, RSS from `/proc/PID/status`, "
+        md.append("Server live heap measured with `jcmd GC.class_histogram` (its 'Total' line, after the full GC it runs), RSS from `/proc/PID/status`, "
                 + "before the clients connect and in the middle of the hold; the difference divided by the "
                 + "connection count. One run per server. The open-file limit here is 20,000 per process, so "
                 + "the count stays below it.\n\n");
