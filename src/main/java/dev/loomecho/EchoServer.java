@@ -4,8 +4,10 @@ import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
 import dev.loomecho.engine.Listeners;
+import dev.loomecho.udp.UdpEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,6 +28,7 @@ public final class EchoServer implements AutoCloseable {
     private final EchoEngine engine;
     private final IdleReaper idleReaper;
     private final InetSocketAddress address;
+    private final UdpEcho udp;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -34,6 +37,7 @@ public final class EchoServer implements AutoCloseable {
         this.connections = new Connections(config);
         this.engine = config.engine().create(config, connections);
         this.address = engine.start();
+        this.udp = startUdpOrStopTcp();
         this.idleReaper = new IdleReaper(connections, config.idleTimeout());
         log.debug("listening on {} (engine {})", Listeners.describe(address), config.engine().cliName());
     }
@@ -51,6 +55,23 @@ public final class EchoServer implements AutoCloseable {
         return new EchoServer(config);
     }
 
+    private UdpEcho startUdpOrStopTcp() throws IOException {
+        if (!config.udp().enabled()) {
+            return null;
+        }
+        try {
+            return UdpEcho.start(config.udpAddress(address.getPort()), config.udp());
+        } catch (IOException e) {
+            close(); // nothing may be left bound when start() fails
+            throw e;
+        }
+    }
+
+    /** The UDP echo's address, when {@code udp} is enabled. */
+    public Optional<InetSocketAddress> udpAddress() {
+        return Optional.ofNullable(udp).map(UdpEcho::address);
+    }
+
     public int port() {
         return address.getPort();
     }
@@ -64,7 +85,7 @@ public final class EchoServer implements AutoCloseable {
     }
 
     public Stats stats() {
-        return connections.snapshot();
+        return udp == null ? connections.snapshot(0, 0) : connections.snapshot(udp.echoed(), udp.dropped());
     }
 
     /**
@@ -90,7 +111,12 @@ public final class EchoServer implements AutoCloseable {
             connections.closeAll();
             Thread.currentThread().interrupt();
         } finally {
-            idleReaper.close();
+            if (udp != null) {
+                udp.close();
+            }
+            if (idleReaper != null) {
+                idleReaper.close();
+            }
             closed.complete(null);
             log.debug("{} closed", Listeners.describe(address));
         }

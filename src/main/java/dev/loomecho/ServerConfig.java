@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import dev.loomecho.udp.UdpConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,6 +19,7 @@ import java.util.Objects;
  * @param bufferSize     largest read buffer per connection; buffers start small and grow under bulk traffic
  * @param drainTimeout   on close, how long live connections may go on before they are closed by force
  * @param threads        size of the I/O thread pool, for the engines that have one
+ * @param udp            UDP echo (off by default) and its anti-reflection guards
  */
 public record ServerConfig(
         InetAddress bindAddress,
@@ -27,7 +29,8 @@ public record ServerConfig(
         Duration idleTimeout,
         int bufferSize,
         Duration drainTimeout,
-        int threads) {
+        int threads,
+        UdpConfig udp) {
 
     public static final int DEFAULT_PORT = 7007;
     /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
@@ -39,6 +42,7 @@ public record ServerConfig(
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(udp, "udp");
         require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
         require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
         require(idleTimeout.toMillis() >= 1, "idle-timeout must be at least 1ms, was " + idleTimeout);
@@ -61,10 +65,15 @@ public record ServerConfig(
         return new InetSocketAddress(bindAddress, port);
     }
 
+    /** Where UDP listens: the bind address, and {@code udp.port()} or else the TCP port actually bound. */
+    public InetSocketAddress udpAddress(int boundTcpPort) {
+        return new InetSocketAddress(bindAddress, udp.port() >= 0 ? udp.port() : boundTcpPort);
+    }
+
     public Builder toBuilder() {
         return new Builder()
                 .bindAddress(bindAddress).port(port).engine(engine).maxConnections(maxConnections)
-                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads);
+                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads).udp(udp);
     }
 
     private static void require(boolean condition, String message) {
@@ -83,6 +92,7 @@ public record ServerConfig(
         private int bufferSize = 64 * 1024;
         private Duration drainTimeout = Duration.ofSeconds(2);
         private int threads = Runtime.getRuntime().availableProcessors();
+        private UdpConfig udp = UdpConfig.DEFAULTS;
 
         private Builder() {
         }
@@ -127,9 +137,15 @@ public record ServerConfig(
             return this;
         }
 
+        /** UDP echo settings; e.g. {@code udp(UdpConfig.DEFAULTS.withEnabled(true))}. */
+        public Builder udp(UdpConfig udp) {
+            this.udp = udp;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, engine, maxConnections, idleTimeout, bufferSize,
-                    drainTimeout, threads);
+                    drainTimeout, threads, udp);
         }
 
         /** Builds the configuration and starts a server on it; shorthand for {@code EchoServer.start(build())}. */

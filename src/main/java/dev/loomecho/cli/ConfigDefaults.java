@@ -2,6 +2,7 @@ package dev.loomecho.cli;
 
 import dev.loomecho.ServerConfig;
 import java.util.Map;
+import java.util.stream.Collectors;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -14,15 +15,21 @@ final class ConfigDefaults implements IDefaultValueProvider {
 
     private static final ServerConfig DEFAULTS = ServerConfig.defaults();
 
-    private static final Map<String, String> BY_OPTION = Map.of(
-            "--bind", DEFAULTS.bindAddress().getHostAddress(),
-            "--port", String.valueOf(DEFAULTS.port()),
-            "--engine", DEFAULTS.engine().cliName(),
-            "--max-connections", String.valueOf(DEFAULTS.maxConnections()),
-            "--idle-timeout", DurationConverter.format(DEFAULTS.idleTimeout()),
-            "--buffer-size", String.valueOf(DEFAULTS.bufferSize()),
-            "--drain-timeout", DurationConverter.format(DEFAULTS.drainTimeout()),
-            "--threads", String.valueOf(DEFAULTS.threads()));
+    private static final Map<String, String> BY_OPTION = Map.ofEntries(
+            Map.entry("--bind", DEFAULTS.bindAddress().getHostAddress()),
+            Map.entry("--port", String.valueOf(DEFAULTS.port())),
+            Map.entry("--engine", DEFAULTS.engine().cliName()),
+            Map.entry("--max-connections", String.valueOf(DEFAULTS.maxConnections())),
+            Map.entry("--idle-timeout", DurationConverter.format(DEFAULTS.idleTimeout())),
+            Map.entry("--buffer-size", String.valueOf(DEFAULTS.bufferSize())),
+            Map.entry("--drain-timeout", DurationConverter.format(DEFAULTS.drainTimeout())),
+            Map.entry("--threads", String.valueOf(DEFAULTS.threads())),
+            Map.entry("--udp-port", String.valueOf(DEFAULTS.udp().port())),
+            Map.entry("--udp-rate", String.valueOf(DEFAULTS.udp().ratePerSource())),
+            Map.entry("--udp-burst", String.valueOf(DEFAULTS.udp().burst())),
+            Map.entry("--udp-min-source-port", String.valueOf(DEFAULTS.udp().minSourcePort())),
+            Map.entry("--udp-blocked-ports", DEFAULTS.udp().blockedSourcePorts().stream()
+                    .sorted().map(String::valueOf).collect(Collectors.joining(","))));
 
     @Override
     public String defaultValue(ArgSpec argSpec) {

@@ -4,10 +4,12 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
 import dev.loomecho.ServerConfig;
 import dev.loomecho.engine.Listeners;
+import dev.loomecho.udp.UdpConfig;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,6 +57,26 @@ final class Serve implements Callable<Integer> {
             description = "I/O threads, for the engines that use a pool (defaults to the available processors).")
     int threads;
 
+    @Option(names = "--udp", description = "Also echo UDP datagrams (RFC 862), with reflection guards.")
+    boolean udp;
+
+    @Option(names = "--udp-port", paramLabel = "PORT", description = "UDP port; -1 = the TCP port's number.")
+    int udpPort;
+
+    @Option(names = "--udp-rate", paramLabel = "N", description = "UDP datagrams/s answered per source address.")
+    int udpRate;
+
+    @Option(names = "--udp-burst", paramLabel = "N", description = "UDP datagrams a source may send at once.")
+    int udpBurst;
+
+    @Option(names = "--udp-min-source-port", paramLabel = "PORT",
+            description = "Drop datagrams from lower source ports (echo/chargen reflection).")
+    int udpMinSourcePort;
+
+    @Option(names = "--udp-blocked-ports", paramLabel = "PORT", split = ",",
+            description = "Further source ports to drop, comma-separated.")
+    Set<Integer> udpBlockedPorts;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig config = toConfig();
@@ -70,6 +92,8 @@ final class Serve implements Callable<Integer> {
         out().printf("loom-echo %s listening on %s (engine %s, max %d connections, idle timeout %s)%n",
                 version(), Listeners.describe(server.address()), config.engine().cliName(),
                 config.maxConnections(), DurationConverter.format(config.idleTimeout()));
+        server.udpAddress().ifPresent(udpAddress ->
+                out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
         out().flush();
         server.awaitClosed();
         return 0;
@@ -80,6 +104,7 @@ final class Serve implements Callable<Integer> {
             return ServerConfig.builder()
                     .bindAddress(bind).port(port).engine(engine).maxConnections(maxConnections)
                     .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads)
+                    .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

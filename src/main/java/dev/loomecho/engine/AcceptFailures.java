@@ -14,23 +14,14 @@ public final class AcceptFailures {
 
     /** Long enough to stop a spin, short enough that a freed descriptor is used almost at once. */
     public static final Duration BACKOFF = Duration.ofMillis(50);
-    private static final long LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
     private static final Logger log = LoggerFactory.getLogger(AcceptFailures.class);
 
-    private long lastLogged = System.nanoTime() - LOG_INTERVAL_NANOS;
-    private long suppressed;
+    private final RateLimitedLog failures = new RateLimitedLog(log, Duration.ofSeconds(10));
 
-    /** Logs (rate-limited). Call from one accept thread only. */
-    public void record(IOException failure) {
-        long now = System.nanoTime();
-        if (now - lastLogged >= LOG_INTERVAL_NANOS) {
-            log.warn("accept failed ({} similar failures not logged since the last report); backing off {} ms",
-                    suppressed, BACKOFF.toMillis(), failure);
-            lastLogged = now;
-            suppressed = 0;
-        } else {
-            suppressed++;
-        }
+    /** Logs (rate-limited). Call from one accept thread at a time. */
+    public synchronized void record(IOException failure) {
+        failures.warn("accept failed ({} similar failures not logged since the last report); backing off {} ms: {}",
+                BACKOFF.toMillis(), failure.toString());
     }
 
     /** Logs, then pauses the calling accept thread for {@link #BACKOFF}. */

@@ -84,9 +84,10 @@ public final class Connections {
         return live.size();
     }
 
-    public Stats snapshot() {
+    /** The TCP counters, with the UDP ones passed in (they live in the UDP echo, not here). */
+    public Stats snapshot(long udpEchoed, long udpDropped) {
         return new Stats(counters.accepted.sum(), live.size(), counters.rejected.sum(), counters.bytesIn.sum(),
-                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum());
+                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum(), udpEchoed, udpDropped);
     }
 
     /** Waits until no connection is open, or the timeout passes. Returns whether all are gone. */

@@ -4,8 +4,6 @@ import dev.loomecho.engine.Listeners;
 import dev.loomecho.engine.RateLimitedLog;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
@@ -13,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,10 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * RFC 862 over UDP: each datagram goes back to its sender unchanged, zero-length ones included.
  *
- * <p>An open UDP echo is a reflection amplifier (CVE-1999-0103: spoof a packet "from" a chargen or
- * another echo port and two servers bounce it forever). So, like OpenBSD's inetd, datagrams from
- * privileged source ports or port 2049, and from broadcast or multicast sources, are dropped, and each
- * source address gets a token bucket. Drops are counted, and logged at most once per interval.
+ * <p>An open UDP echo is a reflection amplifier (CVE-1999-0103), so every datagram first passes the
+ * {@link ReflectionGuard}. Drops are counted, and logged at most once per interval.
  */
 public final class UdpEcho implements AutoCloseable {
 
@@ -32,30 +27,21 @@ public final class UdpEcho implements AutoCloseable {
     public static final int MAX_DATAGRAM = 65_507;
     private static final Logger log = LoggerFactory.getLogger(UdpEcho.class);
 
-    /** What the guards allow. */
-    public record Guards(int minSourcePort, Set<Integer> blockedSourcePorts, int ratePerSource, int burst) {
-        public static Guards defaults() {
-            return new Guards(1024, Set.of(2049), 100, 200);
-        }
-    }
-
     private final DatagramChannel channel;
-    private final Guards guards;
-    private final SourceRateLimiter limiter;
+    private final ReflectionGuard guard;
     private final RateLimitedLog dropLog = new RateLimitedLog(log, Duration.ofSeconds(10));
     private final LongAdder echoed = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final Thread receiver;
 
-    private UdpEcho(DatagramChannel channel, Guards guards) {
+    private UdpEcho(DatagramChannel channel, UdpConfig config) {
         this.channel = channel;
-        this.guards = guards;
-        this.limiter = new SourceRateLimiter(guards.ratePerSource(), guards.burst());
+        this.guard = new ReflectionGuard(config);
         this.receiver = Thread.ofPlatform().name("loom-echo-udp").daemon().start(this::serve);
     }
 
     /** Binds {@code address} (a busy port names it) and starts echoing. */
-    public static UdpEcho start(InetSocketAddress address, Guards guards) throws IOException {
+    public static UdpEcho start(InetSocketAddress address, UdpConfig config) throws IOException {
         DatagramChannel channel = DatagramChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -67,11 +53,15 @@ public final class UdpEcho implements AutoCloseable {
             named.initCause(e);
             throw named;
         }
-        return new UdpEcho(channel, guards);
+        return new UdpEcho(channel, config);
     }
 
-    public InetSocketAddress address() throws IOException {
-        return (InetSocketAddress) channel.getLocalAddress();
+    public InetSocketAddress address() {
+        try {
+            return (InetSocketAddress) channel.getLocalAddress();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public long echoed() {
@@ -88,7 +78,7 @@ public final class UdpEcho implements AutoCloseable {
             while (true) {
                 buffer.clear();
                 SocketAddress source = channel.receive(buffer);
-                String refusal = refusal((InetSocketAddress) source);
+                String refusal = guard.refusal((InetSocketAddress) source, System.nanoTime());
                 if (refusal != null) {
                     dropped.increment();
                     dropLog.warn("dropped UDP datagrams ({} since the last report); latest from {}: {}", source, refusal);
@@ -105,25 +95,6 @@ public final class UdpEcho implements AutoCloseable {
         }
     }
 
-    /** Why a datagram from {@code source} must not be answered, or null if it may be. */
-    private String refusal(InetSocketAddress source) {
-        int port = source.getPort();
-        InetAddress address = source.getAddress();
-        if (port < guards.minSourcePort() || guards.blockedSourcePorts().contains(port)) {
-            return "source port " + port + " could be another service (echo/chargen reflection loop)";
-        }
-        if (address.isMulticastAddress() || address.isAnyLocalAddress() || isLimitedBroadcast(address)) {
-            return "broadcast or multicast source";
-        }
-        if (!limiter.tryAcquire(address, System.nanoTime())) {
-            return "over " + guards.ratePerSource() + " datagrams/s from this address";
-        }
-        return null;
-    }
-
-    private static boolean isLimitedBroadcast(InetAddress address) {
-        return address instanceof Inet4Address && address.getHostAddress().equals("255.255.255.255");
-    }
 
     @Override
     public void close() {
