@@ -87,8 +87,8 @@ final class Serve implements Callable<Integer> {
             err().println("loom-echo: " + e.getMessage());
             return 1;
         }
-        // Ctrl-C and SIGTERM run shutdown hooks: close() stops accepting, drains, and releases the port.
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("loom-echo-shutdown").unstarted(server::close));
+        // Ctrl-C / SIGTERM: close() stops accepting, drains for --drain-timeout, releases the port; then we exit 0.
+        TerminationSignals.onTermination(server::close);
         out().printf("loom-echo %s listening on %s (engine %s, max %d connections, idle timeout %s)%n",
                 version(), Listeners.describe(server.address()), config.engine().cliName(),
                 config.maxConnections(), DurationConverter.format(config.idleTimeout()));

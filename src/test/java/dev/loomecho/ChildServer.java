@@ -1,0 +1,108 @@
+package dev.loomecho;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code loom-echo serve} in a child JVM, for what only a separate process can show: signals, exit
+ * codes, and a lowered open-file limit. Its output is collected; {@link #close()} kills it if needed.
+ */
+public final class ChildServer implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("listening on ([\\d.]+):(\\d+)");
+
+    private final Process process;
+    private final StringBuffer output = new StringBuffer();
+    private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final Thread collector;
+
+    private ChildServer(Process process) {
+        this.process = process;
+        this.collector = Thread.ofVirtual().name("child-output").start(this::collectOutput);
+    }
+
+    /** Starts {@code serve --port 0 ARGS}; with {@code openFileLimit > 0} under {@code ulimit -n}. */
+    public static ChildServer start(int openFileLimit, String... args) throws IOException {
+        List<String> java = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-preview", "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main", "serve", "--port", "0"));
+        java.addAll(List.of(args));
+        List<String> command = java;
+        if (openFileLimit > 0) {
+            command = List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash");
+            command = new ArrayList<>(command);
+            command.addAll(java);
+        }
+        return new ChildServer(new ProcessBuilder(command).redirectErrorStream(true).start());
+    }
+
+    private void collectOutput() {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                output.append(line).append('\n');
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    port.complete(Integer.parseInt(m.group(2)));
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        } finally {
+            port.completeExceptionally(new IllegalStateException("child exited before listening:\n" + output));
+        }
+    }
+
+    public InetSocketAddress address() throws Exception {
+        return new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS));
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /**
+     * SIGTERM, as {@code kill PID} or a container runtime sends it. Through the process handle:
+     * {@code Process.destroy()} would also close our end of the child's output pipe, and lose what
+     * the child prints while it shuts down.
+     */
+    public void terminate() {
+        process.toHandle().destroy();
+    }
+
+    public int awaitExit() throws InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            throw new AssertionError("child did not exit within 60 s:\n" + output);
+        }
+        collector.join(); // the last lines may still be in the pipe
+        return process.exitValue();
+    }
+
+    public String output() {
+        return output.toString();
+    }
+
+    /** Total CPU time (user + system) the process has used, from /proc/PID/stat, in clock ticks. */
+    public long cpuTicks() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14, 15)
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+}
