@@ -4,6 +4,7 @@ import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
 import dev.loomecho.engine.Listeners;
+import dev.loomecho.fault.Faults;
 import dev.loomecho.udp.UdpEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -82,6 +83,20 @@ public final class EchoServer implements AutoCloseable {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** The faults every echo goes through right now. */
+    public Faults faults() {
+        return connections.faults();
+    }
+
+    /**
+     * Changes the injected faults on the running server, from each connection's next echo on; pass
+     * {@link Faults#NONE} to go back to a plain echo. Not available on the selector engine.
+     */
+    public void faults(Faults faults) {
+        ServerConfig.requireFaultsSupported(config.engine(), faults);
+        connections.faults(faults);
     }
 
     public Stats stats() {

@@ -14,25 +14,38 @@ import java.util.function.BiFunction;
 public enum Engine {
     VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope",
             "thread-per-connection, made scalable; makes select / WSAAsyncSelect / WSAEventSelect unnecessary",
-            VirtualThreadEngine::new),
+            VirtualThreadEngine::new, FaultSupport.ALL),
     COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains",
             "overlapped I/O with completion routines; I/O completion ports",
-            CompletionEngine::new),
+            CompletionEngine::new, FaultSupport.ALL_BUT_RESET),
     FUTURE("asynchronous channels + Future.get() on a virtual thread per connection",
             "overlapped I/O with event objects + WSAGetOverlappedResult",
-            FutureEngine::new),
+            FutureEngine::new, FaultSupport.ALL_BUT_RESET),
     SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops",
             "select, WSAEventSelect, WSAAsyncSelect (the legacy baseline)",
-            SelectorEngine::new);
+            SelectorEngine::new, FaultSupport.NONE);
 
     private final String mechanism;
     private final String replaces;
     private final BiFunction<ServerConfig, Connections, EchoEngine> factory;
+    private final FaultSupport faultSupport;
 
-    Engine(String mechanism, String replaces, BiFunction<ServerConfig, Connections, EchoEngine> factory) {
+    Engine(String mechanism, String replaces, BiFunction<ServerConfig, Connections, EchoEngine> factory,
+           FaultSupport faultSupport) {
         this.mechanism = mechanism;
         this.replaces = replaces;
         this.factory = factory;
+        this.faultSupport = faultSupport;
+    }
+
+    /**
+     * Which faults an engine can inject. Faults sleep, so they need a thread per connection (the
+     * single-threaded selector has none); a reset needs SO_LINGER, which asynchronous channels lack.
+     */
+    public enum FaultSupport { NONE, ALL_BUT_RESET, ALL }
+
+    public FaultSupport faultSupport() {
+        return faultSupport;
     }
 
     /** The name used on the command line, e.g. {@code virtual}. */

@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import dev.loomecho.fault.Faults;
 import dev.loomecho.udp.UdpConfig;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -20,6 +21,7 @@ import java.util.Objects;
  * @param drainTimeout   on close, how long live connections may go on before they are closed by force
  * @param threads        size of the I/O thread pool, for the engines that have one
  * @param udp            UDP echo (off by default) and its anti-reflection guards
+ * @param faults         faults injected into every echo (none by default); changeable while running
  */
 public record ServerConfig(
         InetAddress bindAddress,
@@ -30,7 +32,8 @@ public record ServerConfig(
         int bufferSize,
         Duration drainTimeout,
         int threads,
-        UdpConfig udp) {
+        UdpConfig udp,
+        Faults faults) {
 
     public static final int DEFAULT_PORT = 7007;
     /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
@@ -43,6 +46,8 @@ public record ServerConfig(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(udp, "udp");
+        Objects.requireNonNull(faults, "faults");
+        requireFaultsSupported(engine, faults);
         require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
         require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
         require(idleTimeout.toMillis() >= 1, "idle-timeout must be at least 1ms, was " + idleTimeout);
@@ -73,7 +78,16 @@ public record ServerConfig(
     public Builder toBuilder() {
         return new Builder()
                 .bindAddress(bindAddress).port(port).engine(engine).maxConnections(maxConnections)
-                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads).udp(udp);
+                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads).udp(udp).faults(faults);
+    }
+
+    /** Rejects faults the engine cannot inject, saying which engine can (see {@link Engine.FaultSupport}). */
+    public static void requireFaultsSupported(Engine engine, Faults faults) {
+        require(faults.isNone() || engine.faultSupport() != Engine.FaultSupport.NONE, "fault injection needs an "
+                + "engine that serves each connection on a thread of its own (virtual, future or completion), not "
+                + engine.cliName());
+        require(faults.resetAfter() < 0 || engine.faultSupport() == Engine.FaultSupport.ALL, "reset-after needs "
+                + "SO_LINGER, which asynchronous channels do not offer: use the virtual engine, not " + engine.cliName());
     }
 
     private static void require(boolean condition, String message) {
@@ -93,6 +107,7 @@ public record ServerConfig(
         private Duration drainTimeout = Duration.ofSeconds(2);
         private int threads = Runtime.getRuntime().availableProcessors();
         private UdpConfig udp = UdpConfig.DEFAULTS;
+        private Faults faults = Faults.NONE;
 
         private Builder() {
         }
@@ -143,9 +158,15 @@ public record ServerConfig(
             return this;
         }
 
+        /** Faults to inject from the start; {@link EchoServer#faults(Faults)} changes them later. */
+        public Builder faults(Faults faults) {
+            this.faults = faults;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, engine, maxConnections, idleTimeout, bufferSize,
-                    drainTimeout, threads, udp);
+                    drainTimeout, threads, udp, faults);
         }
 
         /** Builds the configuration and starts a server on it; shorthand for {@code EchoServer.start(build())}. */

@@ -4,6 +4,7 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
 import dev.loomecho.ServerConfig;
 import dev.loomecho.engine.Listeners;
+import dev.loomecho.fault.Faults;
 import dev.loomecho.udp.UdpConfig;
 import java.io.PrintWriter;
 import java.net.BindException;
@@ -77,6 +78,27 @@ final class Serve implements Callable<Integer> {
             description = "Further source ports to drop, comma-separated.")
     Set<Integer> udpBlockedPorts;
 
+    @Option(names = "--latency", paramLabel = "MS[:JITTER]",
+            description = "Fault: delay each echo by MS milliseconds, ± JITTER.")
+    String latency;
+
+    @Option(names = "--bandwidth", paramLabel = "BYTES_PER_S", description = "Fault: pace the echo to this rate.")
+    long bandwidth;
+
+    @Option(names = "--slice", paramLabel = "BYTES[:DELAY_MS]",
+            description = "Fault: echo in chunks of BYTES, DELAY_MS apart (tests client framing).")
+    String slice;
+
+    @Option(names = "--close-after", paramLabel = "BYTES", description = "Fault: close (FIN) after echoing BYTES.")
+    long closeAfter = -1;
+
+    @Option(names = "--reset-after", paramLabel = "BYTES", description = "Fault: reset (RST) after echoing BYTES.")
+    long resetAfter = -1;
+
+    @Option(names = "--stall-after", paramLabel = "BYTES",
+            description = "Fault: stop echoing after BYTES but keep the connection open (tests client timeouts).")
+    long stallAfter = -1;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig config = toConfig();
@@ -105,10 +127,21 @@ final class Serve implements Callable<Integer> {
                     .bindAddress(bind).port(port).engine(engine).maxConnections(maxConnections)
                     .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads)
                     .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts))
+                    .faults(faults())
                     .build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    private Faults faults() {
+        long[] latencyMs = FaultSpec.pair("--latency", latency, 0);
+        long[] sliceSpec = FaultSpec.pair("--slice", slice, 0);
+        return Faults.NONE
+                .withLatency(Duration.ofMillis(latencyMs[0]), Duration.ofMillis(latencyMs[1]))
+                .withBandwidth(bandwidth)
+                .withSlicing((int) sliceSpec[0], Duration.ofMillis(sliceSpec[1]))
+                .withCloseAfter(closeAfter).withResetAfter(resetAfter).withStallAfter(stallAfter);
     }
 
     private String version() {

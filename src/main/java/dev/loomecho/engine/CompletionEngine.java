@@ -1,6 +1,8 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.fault.Faults;
+import dev.loomecho.fault.FaultyEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -8,6 +10,8 @@ import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,6 +28,8 @@ public final class CompletionEngine implements EchoEngine {
     private final ServerConfig config;
     private final Connections connections;
     private final AcceptFailures acceptFailures = new AcceptFailures();
+    private final ExecutorService faultThreads =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-fault-", 1).factory());
     private AsynchronousChannelGroup group;
     private AsynchronousServerSocketChannel listener;
 
@@ -101,7 +107,13 @@ public final class CompletionEngine implements EchoEngine {
                 connection.received(n);
                 lastRead = n;
                 buffer.flip();
-                channel.write(buffer, null, writeDone);
+                Faults faults = connections.faults();
+                if (faults.isNone()) {
+                    channel.write(buffer, null, writeDone);
+                } else {
+                    // Faults sleep, and a pool thread must never sleep: hand this one echo to a virtual thread.
+                    faultThreads.execute(() -> echoWithFaults(faults));
+                }
             }
 
             @Override
@@ -109,6 +121,17 @@ public final class CompletionEngine implements EchoEngine {
                 connection.fail(failure);
             }
         };
+
+        private void echoWithFaults(Faults faults) {
+            try {
+                if (FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
+                    readBuffer.adapt(lastRead);
+                    read();
+                }
+            } catch (Exception e) {
+                connection.fail(e);
+            }
+        }
 
         private final CompletionHandler<Integer, Void> writeDone = new CompletionHandler<>() {
             @Override
@@ -140,6 +163,7 @@ public final class CompletionEngine implements EchoEngine {
 
     @Override
     public void awaitTermination() throws InterruptedException {
+        faultThreads.close();
         group.shutdown(); // terminates once every channel is closed and every handler has returned
         group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
     }

@@ -3,6 +3,8 @@ package dev.loomecho.engine;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.NetworkChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -18,6 +20,8 @@ public final class Connection implements AutoCloseable {
     private final Connections owner;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastProgressNanos = System.nanoTime();
+    /** Bytes echoed on this connection; written only by whichever thread is serving it at the time. */
+    private long echoed;
 
     Connection(long id, Closeable channel, SocketAddress remote, Connections owner) {
         this.id = id;
@@ -44,8 +48,14 @@ public final class Connection implements AutoCloseable {
     public void sent(int n) {
         if (n > 0) {
             lastProgressNanos = System.nanoTime();
+            echoed += n;
             owner.counters().bytesOut.add(n);
         }
+    }
+
+    /** Bytes echoed on this connection so far. */
+    public long echoed() {
+        return echoed;
     }
 
     long lastProgressNanos() {
@@ -74,6 +84,14 @@ public final class Connection implements AutoCloseable {
     @Override
     public void close() {
         closeOnce();
+    }
+
+    /** Closes with a TCP reset instead of an orderly FIN (SO_LINGER 0), for the reset-after fault. */
+    public void reset() throws IOException {
+        if (channel instanceof NetworkChannel network && network.isOpen()) {
+            network.setOption(StandardSocketOptions.SO_LINGER, 0);
+        }
+        close();
     }
 
     /** Closes if still open; returns whether this call was the one that closed it. */

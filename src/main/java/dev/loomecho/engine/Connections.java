@@ -2,6 +2,7 @@ package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
 import dev.loomecho.Stats;
+import dev.loomecho.fault.Faults;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -32,9 +33,21 @@ public final class Connections {
     private final AtomicLong ids = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition emptied = lock.newCondition();
+    private volatile Faults faults;
 
     public Connections(ServerConfig config) {
         this.slots = new Semaphore(config.maxConnections());
+        this.faults = config.faults();
+    }
+
+    /** The faults every echo goes through right now; {@link Faults#NONE} normally. */
+    public Faults faults() {
+        return faults;
+    }
+
+    /** Changes the faults for every connection, from the next echo on. */
+    public void faults(Faults faults) {
+        this.faults = faults;
     }
 
     /** {@link #admit(Closeable, SocketAddress)} for a blocking or selectable socket. */

@@ -1,6 +1,8 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.fault.Faults;
+import dev.loomecho.fault.FaultyEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -85,15 +87,20 @@ public final class FutureEngine implements EchoEngine {
             while ((n = channel.read(buffer).get()) >= 0) {
                 connection.received(n);
                 buffer.flip();
-                while (buffer.hasRemaining()) {
-                    connection.sent(channel.write(buffer).get());
+                Faults faults = connections.faults();
+                if (faults.isNone()) {
+                    while (buffer.hasRemaining()) {
+                        connection.sent(channel.write(buffer).get());
+                    }
+                } else if (!FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
+                    return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);
                 buffer = readBuffer.forReading();
             }
         } catch (ExecutionException e) {
             connection.fail(e.getCause());
-        } catch (InterruptedException e) {
+        } catch (Exception e) {
             connection.fail(e);
         }
     }

@@ -1,6 +1,8 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.fault.Faults;
+import dev.loomecho.fault.FaultyEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -81,14 +83,19 @@ public final class VirtualThreadEngine implements EchoEngine {
             while ((n = channel.read(buffer)) >= 0) {
                 connection.received(n);
                 buffer.flip();
-                while (buffer.hasRemaining()) {
-                    connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
+                Faults faults = connections.faults();
+                if (faults.isNone()) {
+                    while (buffer.hasRemaining()) {
+                        connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
+                    }
+                } else if (!FaultyEcho.echo(connection, buffer, channel::write, faults)) {
+                    return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);
                 buffer = readBuffer.forReading();
             }
             // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN.
-        } catch (IOException e) {
+        } catch (Exception e) {
             connection.fail(e);
         }
     }

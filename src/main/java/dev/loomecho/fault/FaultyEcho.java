@@ -1,0 +1,102 @@
+package dev.loomecho.fault;
+
+import dev.loomecho.engine.Connection;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes one echo back through the faults. It blocks (sleeps between slices, waits while stalled), so
+ * it runs on the connection's own virtual thread — which is why the blocking engines get fault
+ * injection almost for free, and the single-threaded selector engine does not offer it.
+ */
+public final class FaultyEcho {
+
+    /** A blocking write of some of the buffer's bytes; returns how many were written. */
+    @FunctionalInterface
+    public interface Write {
+        int write(ByteBuffer buffer) throws Exception;
+    }
+
+    private FaultyEcho() {
+    }
+
+    /**
+     * Echoes {@code data} through {@code write} under {@code faults}. Returns true if the connection goes
+     * on, false if a threshold closed, reset or stalled it (then it is closed when this returns).
+     */
+    public static boolean echo(Connection connection, ByteBuffer data, Write write, Faults faults) throws Exception {
+        delay(faults.latency(), faults.jitter());
+        while (data.hasRemaining()) {
+            long toThreshold = bytesToNextThreshold(connection, faults);
+            if (toThreshold == 0) {
+                return trip(connection, faults);
+            }
+            int chunk = data.remaining();
+            if (faults.sliceBytes() > 0) {
+                chunk = Math.min(chunk, faults.sliceBytes());
+            }
+            if (toThreshold > 0) {
+                chunk = (int) Math.min(chunk, toThreshold);
+            }
+            writeExactly(connection, data, chunk, write);
+            if (faults.bandwidth() > 0) {
+                Thread.sleep(Duration.ofNanos(chunk * 1_000_000_000L / faults.bandwidth()));
+            }
+            if (faults.sliceBytes() > 0 && data.hasRemaining()) {
+                Thread.sleep(faults.sliceDelay());
+            }
+        }
+        return bytesToNextThreshold(connection, faults) != 0 || trip(connection, faults);
+    }
+
+    private static void writeExactly(Connection connection, ByteBuffer data, int count, Write write) throws Exception {
+        int limit = data.limit();
+        data.limit(data.position() + count);
+        try {
+            while (data.hasRemaining()) {
+                connection.sent(write.write(data));
+            }
+        } finally {
+            data.limit(limit);
+        }
+    }
+
+    /** Bytes until the nearest enabled threshold; -1 if none is enabled. */
+    private static long bytesToNextThreshold(Connection connection, Faults faults) {
+        long nearest = -1;
+        for (long threshold : new long[] {faults.closeAfter(), faults.resetAfter(), faults.stallAfter()}) {
+            if (threshold >= 0) {
+                long remaining = Math.max(0, threshold - connection.echoed());
+                nearest = nearest < 0 ? remaining : Math.min(nearest, remaining);
+            }
+        }
+        return nearest;
+    }
+
+    /** The threshold at hand takes effect. Always returns false: the connection does not go on. */
+    private static boolean trip(Connection connection, Faults faults) throws InterruptedException, IOException {
+        long echoed = connection.echoed();
+        if (faults.resetAfter() >= 0 && echoed >= faults.resetAfter()) {
+            connection.reset();
+        } else if (faults.closeAfter() >= 0 && echoed >= faults.closeAfter()) {
+            connection.close();
+        } else {
+            // Stalled: keep the socket open and silent until the peer gives up or the idle timeout reaps it.
+            while (!connection.isClosed()) {
+                Thread.sleep(100);
+            }
+        }
+        return false;
+    }
+
+    private static void delay(Duration latency, Duration jitter) throws InterruptedException {
+        if (latency.isZero()) {
+            return;
+        }
+        long spread = jitter.toNanos();
+        long nanos = latency.toNanos() + (spread == 0 ? 0 : ThreadLocalRandom.current().nextLong(-spread, spread + 1));
+        Thread.sleep(Duration.ofNanos(nanos));
+    }
+}

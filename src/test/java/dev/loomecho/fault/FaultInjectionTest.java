@@ -1,0 +1,147 @@
+package dev.loomecho.fault;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loomecho.EchoServer;
+import dev.loomecho.Engine;
+import dev.loomecho.TestClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Each fault, on every engine that supports fault injection (all but the single-threaded selector). */
+@ParameterizedClass(name = "engine {0}")
+@EnumSource(value = Engine.class, names = {"VIRTUAL", "FUTURE", "COMPLETION"})
+@Timeout(60)
+class FaultInjectionTest {
+
+    @Parameter
+    Engine engine;
+
+    private EchoServer start(Faults faults) throws IOException {
+        return EchoServer.builder().port(0).engine(engine).faults(faults).drainTimeout(Duration.ZERO).start();
+    }
+
+    @Test
+    void latencyDelaysEachEcho() throws IOException {
+        try (EchoServer server = start(Faults.NONE.withLatency(Duration.ofMillis(300), Duration.ZERO));
+             TestClient client = TestClient.connect(server)) {
+            long started = System.nanoTime();
+            assertArrayEquals(new byte[] {1, 2}, client.echo(new byte[] {1, 2}));
+            assertTrue(elapsedMillis(started) >= 290, "echo came back after " + elapsedMillis(started) + " ms");
+        }
+    }
+
+    @Test
+    void bandwidthPacesTheEcho() throws IOException {
+        byte[] payload = TestClient.randomBytes(32 * 1024, 1);
+        try (EchoServer server = start(Faults.NONE.withBandwidth(64 * 1024).withSlicing(4096, Duration.ZERO));
+             TestClient client = TestClient.connect(server)) {
+            long started = System.nanoTime();
+            assertArrayEquals(payload, client.echo(payload));
+            assertTrue(elapsedMillis(started) >= 400, "32 KiB at 64 KiB/s took only " + elapsedMillis(started) + " ms");
+        }
+    }
+
+    @Test
+    void slicingDeliversTheEchoInSmallChunks() throws IOException {
+        byte[] payload = TestClient.randomBytes(100, 2);
+        try (EchoServer server = start(Faults.NONE.withSlicing(10, Duration.ofMillis(30)));
+             TestClient client = TestClient.connect(server)) {
+            client.send(payload);
+            InputStream in = client.socket().getInputStream();
+            byte[] received = new byte[payload.length];
+            int total = 0;
+            int largestRead = 0;
+            while (total < payload.length) {
+                int n = in.read(received, total, payload.length - total);
+                largestRead = Math.max(largestRead, n);
+                total += n;
+            }
+            assertArrayEquals(payload, received);
+            assertTrue(largestRead <= 10, "a read returned " + largestRead + " bytes: the echo was not sliced");
+        }
+    }
+
+    @Test
+    void closeAfterEndsTheConnectionWithAFinAtTheThreshold() throws IOException {
+        try (EchoServer server = start(Faults.NONE.withCloseAfter(100)); TestClient client = TestClient.connect(server)) {
+            byte[] payload = TestClient.randomBytes(300, 3);
+            client.send(payload);
+            byte[] echoed = client.readToEnd();
+            assertArrayEquals(Arrays.copyOf(payload, 100), echoed, "exactly 100 bytes, then EOF");
+        }
+    }
+
+    @Test
+    void resetAfterEndsTheConnectionWithAReset() throws IOException {
+        if (engine.faultSupport() != Engine.FaultSupport.ALL) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> start(Faults.NONE.withResetAfter(100)));
+            assertTrue(e.getMessage().contains("SO_LINGER"), e.getMessage());
+            return; // asynchronous channels have no SO_LINGER: refused up front, not silently downgraded
+        }
+        try (EchoServer server = start(Faults.NONE.withResetAfter(100)); TestClient client = TestClient.connect(server)) {
+            byte[] payload = TestClient.randomBytes(300, 4);
+            client.send(payload);
+            assertArrayEquals(Arrays.copyOf(payload, 100), client.readExactly(100));
+            SocketException reset = assertThrows(SocketException.class, client::readToEnd);
+            assertTrue(reset.getMessage().contains("reset"), reset.getMessage());
+        }
+    }
+
+    @Test
+    void stallAfterKeepsTheConnectionOpenButSilent() throws IOException {
+        try (EchoServer server = start(Faults.NONE.withStallAfter(100)); TestClient client = TestClient.connect(server)) {
+            byte[] payload = TestClient.randomBytes(300, 5);
+            client.send(payload);
+            assertArrayEquals(Arrays.copyOf(payload, 100), client.readExactly(100));
+            client.socket().setSoTimeout(500);
+            assertThrows(SocketTimeoutException.class, client::read, "no more bytes, and no EOF either");
+            assertEquals(1, server.stats().active(), "the stalled connection is still open");
+        }
+    }
+
+    @Test
+    void faultsCanBeChangedOnARunningServer() throws IOException {
+        try (EchoServer server = start(Faults.NONE); TestClient client = TestClient.connect(server)) {
+            assertArrayEquals(new byte[] {1}, client.echo(new byte[] {1}));
+            server.faults(Faults.NONE.withCloseAfter(2)); // counts this connection's bytes: 1 echoed so far
+            assertEquals(Faults.NONE.withCloseAfter(2), server.faults());
+            client.send(new byte[] {2, 3, 4});
+            assertArrayEquals(new byte[] {2}, client.readToEnd());
+            server.faults(Faults.NONE);
+            try (TestClient again = TestClient.connect(server)) {
+                assertArrayEquals(new byte[] {5, 6, 7}, again.echo(new byte[] {5, 6, 7}));
+            }
+        }
+    }
+
+    @Test
+    void aFaultOnOneConnectionLeavesTheOthersEchoing() throws IOException {
+        try (EchoServer server = start(Faults.NONE.withStallAfter(1_000)); TestClient stalled = TestClient.connect(server)) {
+            stalled.send(TestClient.randomBytes(2_000, 6));
+            stalled.readExactly(1_000);
+            try (TestClient other = TestClient.connect(server)) {
+                assertArrayEquals(new byte[] {9}, other.echo(new byte[] {9}));
+            }
+            await().atMost(Duration.ofSeconds(2)).until(() -> server.stats().active() == 1);
+        }
+    }
+
+    private static long elapsedMillis(long startedNanos) {
+        return (System.nanoTime() - startedNanos) / 1_000_000;
+    }
+}
