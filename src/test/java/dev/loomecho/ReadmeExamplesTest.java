@@ -1,0 +1,65 @@
+package dev.loomecho;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.loomecho.fault.Faults;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The README's examples, verbatim apart from the client they stand in for: if these break, so does the README. */
+class ReadmeExamplesTest {
+
+    @Test
+    void embeddingExample() throws Exception {
+        try (EchoServer echo = EchoServer.builder().port(0).engine(Engine.VIRTUAL).start()) {
+            MyClient client = new MyClient("127.0.0.1", echo.port());
+            assertEquals("ping", client.roundTrip("ping"));
+            assertEquals(1, echo.stats().accepted());
+        }
+    }
+
+    @Test
+    void clientReassemblesAReplySplitIntoSlowChunks() throws Exception {
+        try (EchoServer echo = EchoServer.builder().port(0)
+                .faults(Faults.NONE.withLatency(Duration.ofMillis(50), Duration.ofMillis(10))
+                                   .withSlicing(3, Duration.ofMillis(5)))
+                .start()) {
+            MyClient client = new MyClient("127.0.0.1", echo.port());
+            assertEquals("hello, world", client.roundTrip("hello, world")); // arrives 3 bytes at a time
+
+            echo.faults(Faults.NONE.withStallAfter(0));                     // now the server goes silent
+            assertThrows(SocketTimeoutException.class, () -> client.roundTrip("ping"));
+        }
+    }
+
+    /** Stands in for the user's own client: one connection, a read timeout, reads until the reply is whole. */
+    private static final class MyClient {
+        private final Socket socket;
+
+        MyClient(String host, int port) throws IOException {
+            socket = new Socket(host, port);
+            socket.setSoTimeout(1_000);
+        }
+
+        String roundTrip(String message) throws IOException {
+            byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(bytes);
+            InputStream in = socket.getInputStream();
+            byte[] reply = new byte[bytes.length];
+            for (int n = 0; n < reply.length; ) {
+                int read = in.read(reply, n, reply.length - n);
+                if (read < 0) {
+                    throw new IOException("closed after " + n + " bytes");
+                }
+                n += read;
+            }
+            return new String(reply, StandardCharsets.UTF_8);
+        }
+    }
+}
