@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,7 +42,12 @@ class AcceptResilienceTest {
             long wallBefore = System.nanoTime();
             // For two seconds, the connection it has keeps being echoed, every poll.
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> first.echo(new byte[] {2})[0] == 2);
+                    .conditionEvaluationListener(condition -> {
+                        if (!condition.isSatisfied()) {
+                            throw new AssertionError("the first connection stopped echoing:\n" + server.output());
+                        }
+                    })
+                    .until(() -> Arrays.equals(first.echo(new byte[] {2}), new byte[] {2}));
             double cpuShare = (server.cpuTicks() - cpuBefore) / 100.0 / ((System.nanoTime() - wallBefore) / 1e9);
             assertTrue(cpuShare < 0.5, "server used " + Math.round(cpuShare * 100) + "% of a core while out of descriptors");
 

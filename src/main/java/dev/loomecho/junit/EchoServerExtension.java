@@ -1,0 +1,156 @@
+package dev.loomecho.junit;
+
+import dev.loomecho.EchoServer;
+import dev.loomecho.ServerConfig;
+import dev.loomecho.Stats;
+import dev.loomecho.fault.Faults;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * An echo server for JUnit 5 tests, in the style of WireMock's {@code WireMockExtension}.
+ *
+ * <ul>
+ *   <li>{@code @ExtendWith(EchoServerExtension.class)}: a default server (port 0) per test method, injected
+ *       as an {@link EchoServer} parameter.</li>
+ *   <li>{@code @RegisterExtension static EchoServerExtension echo = EchoServerExtension.builder()...build();}:
+ *       one server for the whole class; faults set by a test are reset after it.</li>
+ *   <li>{@code @RegisterExtension EchoServerExtension echo = ...} (an instance field): one per test method.</li>
+ * </ul>
+ * Servers use an ephemeral port, so parallel tests never collide, and are closed after the test or class
+ * whether it passed or failed.
+ */
+public final class EchoServerExtension
+        implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
+
+    private final ServerConfig config;
+    private EchoServer server;
+    private boolean perClass;
+
+    /** For {@code @ExtendWith}: every default, on a free port. */
+    public EchoServerExtension() {
+        this(ServerConfig.builder().port(0).build());
+    }
+
+    private EchoServerExtension(ServerConfig config) {
+        this.config = config;
+    }
+
+    /** The same settings as {@link EchoServer#builder()}, with port 0 as the default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        perClass = true; // only a static field's extension (or a class-level @ExtendWith) sees beforeAll
+        server = start();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (server == null) {
+            server = start();
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        if (perClass) {
+            server.faults(config.faults()); // a test's faults must not leak into the next test
+        } else {
+            stop();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        stop();
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == EchoServer.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return server();
+    }
+
+    /** The running server; available from {@code @BeforeEach} on. */
+    public EchoServer server() {
+        if (server == null) {
+            throw new IllegalStateException("the echo server runs only while a test of its class runs");
+        }
+        return server;
+    }
+
+    public int port() {
+        return server().port();
+    }
+
+    public InetSocketAddress address() {
+        return server().address();
+    }
+
+    public Stats stats() {
+        return server().stats();
+    }
+
+    /** Changes the injected faults for the rest of the current test. */
+    public void faults(Faults faults) {
+        server().faults(faults);
+    }
+
+    private EchoServer start() {
+        try {
+            return EchoServer.start(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start the echo server for the test", e);
+        }
+    }
+
+    private void stop() {
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+    }
+
+    /** Builds an extension; wraps {@link ServerConfig.Builder}, so every server setting is available. */
+    public static final class Builder {
+        private final ServerConfig.Builder config = ServerConfig.builder().port(0);
+
+        private Builder() {
+        }
+
+        /** Full access to the server settings: {@code builder().configure(c -> c.engine(Engine.SELECTOR))}. */
+        public Builder configure(java.util.function.Consumer<ServerConfig.Builder> settings) {
+            settings.accept(config);
+            return this;
+        }
+
+        public Builder faults(Faults faults) {
+            config.faults(faults);
+            return this;
+        }
+
+        public Builder engine(dev.loomecho.Engine engine) {
+            config.engine(engine);
+            return this;
+        }
+
+        public EchoServerExtension build() {
+            return new EchoServerExtension(config.build());
+        }
+    }
+}
