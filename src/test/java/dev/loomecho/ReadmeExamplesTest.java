@@ -38,6 +38,22 @@ class ReadmeExamplesTest {
         }
     }
 
+    @org.junit.jupiter.api.Nested
+    class MyClientTest {
+        @org.junit.jupiter.api.extension.RegisterExtension
+        static dev.loomecho.junit.EchoServerExtension echo = dev.loomecho.junit.EchoServerExtension.builder()
+                .faults(Faults.NONE.withLatency(Duration.ofMillis(20), Duration.ofMillis(5))
+                                   .withSlicing(4, Duration.ofMillis(2)))
+                .build();
+
+        @Test
+        void survivesALaggyPeerThatSplitsEveryReply() throws Exception {
+            MyClient client = new MyClient("127.0.0.1", echo.port());
+            assertEquals("hello, loom", client.roundTrip("hello, loom")); // 4 bytes at a time, 20±5 ms late
+            assertEquals(1, echo.stats().accepted());
+        }
+    }
+
     /** Stands in for the user's own client: one connection, a read timeout, reads until the reply is whole. */
     private static final class MyClient {
         private final Socket socket;

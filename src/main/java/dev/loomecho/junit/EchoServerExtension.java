@@ -19,12 +19,14 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * An echo server for JUnit 5 tests, in the style of WireMock's {@code WireMockExtension}.
  *
  * <ul>
- *   <li>{@code @ExtendWith(EchoServerExtension.class)}: a default server (port 0) per test method, injected
- *       as an {@link EchoServer} parameter.</li>
+ *   <li>{@code @ExtendWith(EchoServerExtension.class)} on a class: one default server (port 0) for the
+ *       class, injected into test methods as an {@link EchoServer} parameter.</li>
  *   <li>{@code @RegisterExtension static EchoServerExtension echo = EchoServerExtension.builder()...build();}:
- *       one server for the whole class; faults set by a test are reset after it.</li>
+ *       one configured server for the whole class.</li>
  *   <li>{@code @RegisterExtension EchoServerExtension echo = ...} (an instance field): one per test method.</li>
  * </ul>
+ * A shared server gets its configured faults back after every test, so one test's faults never leak
+ * into the next.
  * Servers use an ephemeral port, so parallel tests never collide, and are closed after the test or class
  * whether it passed or failed.
  */
