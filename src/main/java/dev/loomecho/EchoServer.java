@@ -5,6 +5,7 @@ import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.fault.Faults;
+import dev.loomecho.metrics.MetricsEndpoint;
 import dev.loomecho.udp.UdpEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,6 +31,7 @@ public final class EchoServer implements AutoCloseable {
     private final IdleReaper idleReaper;
     private final InetSocketAddress address;
     private final UdpEcho udp;
+    private final MetricsEndpoint metrics;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -38,7 +40,8 @@ public final class EchoServer implements AutoCloseable {
         this.connections = new Connections(config);
         this.engine = config.engine().create(config, connections);
         this.address = engine.start();
-        this.udp = startUdpOrStopTcp();
+        this.udp = startOrCloseAll(this::startUdp);
+        this.metrics = startOrCloseAll(this::startMetrics);
         this.idleReaper = new IdleReaper(connections, config.idleTimeout());
         log.debug("listening on {} (engine {})", Listeners.describe(address), config.engine().cliName());
     }
@@ -56,16 +59,33 @@ public final class EchoServer implements AutoCloseable {
         return new EchoServer(config);
     }
 
-    private UdpEcho startUdpOrStopTcp() throws IOException {
-        if (!config.udp().enabled()) {
-            return null;
-        }
+    /** Starts an optional part; if it fails, closes what is already running, so nothing stays bound. */
+    private <T> T startOrCloseAll(Starter<T> starter) throws IOException {
         try {
-            return UdpEcho.start(config.udpAddress(address.getPort()), config.udp());
-        } catch (IOException e) {
-            close(); // nothing may be left bound when start() fails
+            return starter.start();
+        } catch (IOException | RuntimeException e) {
+            close();
             throw e;
         }
+    }
+
+    @FunctionalInterface
+    private interface Starter<T> {
+        T start() throws IOException;
+    }
+
+    private UdpEcho startUdp() throws IOException {
+        return config.udp().enabled() ? UdpEcho.start(config.udpAddress(address.getPort()), config.udp(), config.reusePort()) : null;
+    }
+
+    private MetricsEndpoint startMetrics() throws IOException {
+        return config.metricsPort() < 0 ? null : MetricsEndpoint.start(
+                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), this::stats);
+    }
+
+    /** Where {@code /metrics} is served, when {@code metricsPort} is set. */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metrics).map(MetricsEndpoint::address);
     }
 
     /** The UDP echo's address, when {@code udp} is enabled. */
@@ -126,6 +146,9 @@ public final class EchoServer implements AutoCloseable {
             connections.closeAll();
             Thread.currentThread().interrupt();
         } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
             if (udp != null) {
                 udp.close();
             }

@@ -22,6 +22,9 @@ import java.util.Objects;
  * @param threads        size of the I/O thread pool, for the engines that have one
  * @param udp            UDP echo (off by default) and its anti-reflection guards
  * @param faults         faults injected into every echo (none by default); changeable while running
+ * @param metricsPort    port of the Prometheus {@code /metrics} endpoint on the bind address; -1 = off, 0 = any
+ * @param logConnections log one line per closed connection (remote, lifetime, bytes)
+ * @param reusePort      set SO_REUSEPORT, so several processes can share one port (Linux, BSD)
  */
 public record ServerConfig(
         InetAddress bindAddress,
@@ -33,7 +36,10 @@ public record ServerConfig(
         Duration drainTimeout,
         int threads,
         UdpConfig udp,
-        Faults faults) {
+        Faults faults,
+        int metricsPort,
+        boolean logConnections,
+        boolean reusePort) {
 
     public static final int DEFAULT_PORT = 7007;
     /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
@@ -48,6 +54,7 @@ public record ServerConfig(
         Objects.requireNonNull(udp, "udp");
         Objects.requireNonNull(faults, "faults");
         requireFaultsSupported(engine, faults);
+        require(metricsPort >= -1 && metricsPort <= 65_535, "metrics-port must be 0..65535, was " + metricsPort);
         require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
         require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
         require(idleTimeout.toMillis() >= 1, "idle-timeout must be at least 1ms, was " + idleTimeout);
@@ -78,7 +85,8 @@ public record ServerConfig(
     public Builder toBuilder() {
         return new Builder()
                 .bindAddress(bindAddress).port(port).engine(engine).maxConnections(maxConnections)
-                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads).udp(udp).faults(faults);
+                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads).udp(udp).faults(faults)
+                .metricsPort(metricsPort).logConnections(logConnections).reusePort(reusePort);
     }
 
     /** Rejects faults the engine cannot inject, saying which engine can (see {@link Engine.FaultSupport}). */
@@ -108,6 +116,9 @@ public record ServerConfig(
         private int threads = Runtime.getRuntime().availableProcessors();
         private UdpConfig udp = UdpConfig.DEFAULTS;
         private Faults faults = Faults.NONE;
+        private int metricsPort = -1;
+        private boolean logConnections;
+        private boolean reusePort;
 
         private Builder() {
         }
@@ -164,9 +175,25 @@ public record ServerConfig(
             return this;
         }
 
+        /** Serve Prometheus metrics on this port (0 = any free port); -1, the default, turns them off. */
+        public Builder metricsPort(int metricsPort) {
+            this.metricsPort = metricsPort;
+            return this;
+        }
+
+        public Builder logConnections(boolean logConnections) {
+            this.logConnections = logConnections;
+            return this;
+        }
+
+        public Builder reusePort(boolean reusePort) {
+            this.reusePort = reusePort;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, engine, maxConnections, idleTimeout, bufferSize,
-                    drainTimeout, threads, udp, faults);
+                    drainTimeout, threads, udp, faults, metricsPort, logConnections, reusePort);
         }
 
         /** Builds the configuration and starts a server on it; shorthand for {@code EchoServer.start(build())}. */

@@ -24,6 +24,7 @@ final class ConfigDefaults implements IDefaultValueProvider {
             Map.entry("--buffer-size", String.valueOf(DEFAULTS.bufferSize())),
             Map.entry("--drain-timeout", DurationConverter.format(DEFAULTS.drainTimeout())),
             Map.entry("--threads", String.valueOf(DEFAULTS.threads())),
+            Map.entry("--metrics-port", String.valueOf(DEFAULTS.metricsPort())),
             Map.entry("--udp-port", String.valueOf(DEFAULTS.udp().port())),
             Map.entry("--udp-rate", String.valueOf(DEFAULTS.udp().ratePerSource())),
             Map.entry("--udp-burst", String.valueOf(DEFAULTS.udp().burst())),

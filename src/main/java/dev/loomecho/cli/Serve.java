@@ -78,6 +78,17 @@ final class Serve implements Callable<Integer> {
             description = "Further source ports to drop, comma-separated.")
     Set<Integer> udpBlockedPorts;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve Prometheus metrics at http://BIND:PORT/metrics; -1 = off, 0 = any free port.")
+    int metricsPort;
+
+    @Option(names = "--log-connections", description = "Log one line per closed connection: remote, lifetime, bytes.")
+    boolean logConnections;
+
+    @Option(names = "--reuse-port",
+            description = "Set SO_REUSEPORT so several loom-echo processes can share the port (Linux, BSD).")
+    boolean reusePort;
+
     @Option(names = "--latency", paramLabel = "MS[:JITTER]",
             description = "Fault: delay each echo by MS milliseconds, ± JITTER.")
     String latency;
@@ -105,7 +116,7 @@ final class Serve implements Callable<Integer> {
         EchoServer server;
         try {
             server = EchoServer.start(config);
-        } catch (BindException e) {
+        } catch (BindException | UnsupportedOperationException e) {
             err().println("loom-echo: " + e.getMessage());
             return 1;
         }
@@ -116,6 +127,8 @@ final class Serve implements Callable<Integer> {
                 config.maxConnections(), DurationConverter.format(config.idleTimeout()));
         server.udpAddress().ifPresent(udpAddress ->
                 out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
+        server.metricsAddress().ifPresent(metrics ->
+                out().printf("loom-echo metrics on http://%s/metrics%n", Listeners.describe(metrics)));
         out().flush();
         server.awaitClosed();
         return 0;
@@ -128,6 +141,7 @@ final class Serve implements Callable<Integer> {
                     .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads)
                     .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts))
                     .faults(faults())
+                    .metricsPort(metricsPort).logConnections(logConnections).reusePort(reusePort)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

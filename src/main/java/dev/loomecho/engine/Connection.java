@@ -20,7 +20,9 @@ public final class Connection implements AutoCloseable {
     private final Connections owner;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastProgressNanos = System.nanoTime();
-    /** Bytes echoed on this connection; written only by whichever thread is serving it at the time. */
+    private final long openedNanos = System.nanoTime();
+    /** Bytes read and echoed on this connection; written only by whichever thread is serving it at the time. */
+    private long received;
     private long echoed;
 
     Connection(long id, Closeable channel, SocketAddress remote, Connections owner) {
@@ -41,7 +43,17 @@ public final class Connection implements AutoCloseable {
     /** Records {@code n} bytes read from the peer. */
     public void received(int n) {
         lastProgressNanos = System.nanoTime();
+        received += n;
         owner.counters().bytesIn.add(n);
+    }
+
+    /** Bytes read from the peer on this connection so far. */
+    public long received() {
+        return received;
+    }
+
+    long openedNanos() {
+        return openedNanos;
     }
 
     /** Records {@code n} bytes written to the peer; zero is not progress. */

@@ -15,6 +15,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's live connections, shared by every engine: admission control, the registry the idle
@@ -34,10 +36,13 @@ public final class Connections {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition emptied = lock.newCondition();
     private volatile Faults faults;
+    private final boolean logConnections;
+    private static final Logger connectionLog = LoggerFactory.getLogger("dev.loomecho.connections");
 
     public Connections(ServerConfig config) {
         this.slots = new Semaphore(config.maxConnections());
         this.faults = config.faults();
+        this.logConnections = config.logConnections();
     }
 
     /** The faults every echo goes through right now; {@link Faults#NONE} normally. */
@@ -73,11 +78,18 @@ public final class Connections {
         Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this);
         live.add(connection);
         counters.accepted.increment();
+        ConnectionEvents.opened(connection);
         return connection;
     }
 
     void release(Connection connection) {
         if (live.remove(connection)) {
+            long lifetime = System.nanoTime() - connection.openedNanos();
+            ConnectionEvents.closed(connection, lifetime);
+            if (logConnections) {
+                connectionLog.info("{} closed after {} ms: {} bytes in, {} bytes out", connection,
+                        lifetime / 1_000_000, connection.received(), connection.echoed());
+            }
             slots.release();
             if (live.isEmpty()) {
                 signalEmptied();

@@ -26,6 +26,11 @@ public final class Listeners {
         try {
             // Lets a restarted server rebind while old connections sit in TIME_WAIT; it never lets two listen.
             listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (config.reusePort()) {
+                requireReusePort(listener);
+                // Lets several processes listen on one port; the kernel spreads new connections among them.
+                listener.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
             binder.bind(listener, address, BACKLOG);
             return listener;
         } catch (IOException e) {
@@ -37,6 +42,13 @@ public final class Listeners {
                 throw named;
             }
             throw e;
+        }
+    }
+
+    /** Fails clearly where the OS has no SO_REUSEPORT, instead of starting a lone server silently. */
+    public static void requireReusePort(NetworkChannel channel) {
+        if (!channel.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+            throw new UnsupportedOperationException("--reuse-port: SO_REUSEPORT is not available on this OS");
         }
     }
 

@@ -40,11 +40,15 @@ public final class UdpEcho implements AutoCloseable {
         this.receiver = Thread.ofPlatform().name("loom-echo-udp").daemon().start(this::serve);
     }
 
-    /** Binds {@code address} (a busy port names it) and starts echoing. */
-    public static UdpEcho start(InetSocketAddress address, UdpConfig config) throws IOException {
+    /** Binds {@code address} (a busy port names it; {@code reusePort} shares it) and starts echoing. */
+    public static UdpEcho start(InetSocketAddress address, UdpConfig config, boolean reusePort) throws IOException {
         DatagramChannel channel = DatagramChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (reusePort) {
+                Listeners.requireReusePort(channel);
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
             channel.bind(address);
         } catch (BindException e) {
             channel.close();

@@ -1,0 +1,75 @@
+package dev.loomecho.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.loomecho.Stats;
+import dev.loomecho.engine.Listeners;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * {@code GET /metrics} in the Prometheus text exposition format (version 0.0.4), served by the JDK's
+ * own {@code com.sun.net.httpserver} on virtual threads: no web framework for one read-only page.
+ */
+public final class MetricsEndpoint implements AutoCloseable {
+
+    private final HttpServer http;
+    private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("loom-echo-metrics-", 1).factory());
+
+    private MetricsEndpoint(HttpServer http) {
+        this.http = http;
+    }
+
+    /** Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels. */
+    public static MetricsEndpoint start(InetSocketAddress address, String engine, Supplier<Stats> stats)
+            throws IOException {
+        HttpServer http;
+        try {
+            http = HttpServer.create(address, 0);
+        } catch (BindException e) {
+            BindException named = new BindException("cannot serve metrics on " + Listeners.describe(address)
+                    + ": " + e.getMessage());
+            named.initCause(e);
+            throw named;
+        }
+        MetricsEndpoint endpoint = new MetricsEndpoint(http);
+        http.setExecutor(endpoint.threads);
+        http.createContext("/metrics", exchange -> endpoint.respond(exchange, PrometheusText.render(engine, stats.get())));
+        http.start();
+        return endpoint;
+    }
+
+    public InetSocketAddress address() {
+        return http.getAddress();
+    }
+
+    private void respond(HttpExchange exchange, String body) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, exchange.getRequestMethod().equals("HEAD") ? -1 : bytes.length);
+            if (!exchange.getRequestMethod().equals("HEAD")) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        threads.close();
+    }
+}

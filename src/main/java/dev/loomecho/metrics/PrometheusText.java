@@ -1,0 +1,39 @@
+package dev.loomecho.metrics;
+
+import dev.loomecho.Stats;
+
+/** Renders {@link Stats} as Prometheus text: HELP and TYPE lines, then one sample per metric. */
+final class PrometheusText {
+
+    private PrometheusText() {
+    }
+
+    static String render(String engine, Stats stats) {
+        String labels = "{engine=\"" + engine + "\"}";
+        StringBuilder text = new StringBuilder(1024);
+        counter(text, "loomecho_connections_accepted_total", "TCP connections admitted and served.", labels, stats.accepted());
+        gauge(text, "loomecho_connections_active", "TCP connections open now.", labels, stats.active());
+        counter(text, "loomecho_connections_rejected_total", "TCP connections closed at once: max-connections reached.", labels, stats.rejected());
+        counter(text, "loomecho_connections_idle_closed_total", "TCP connections closed by the idle timeout.", labels, stats.idleClosed());
+        counter(text, "loomecho_connection_errors_total", "TCP connections ended by an unexpected error.", labels, stats.errors());
+        counter(text, "loomecho_received_bytes_total", "Bytes read from TCP clients.", labels, stats.bytesIn());
+        counter(text, "loomecho_sent_bytes_total", "Bytes echoed to TCP clients.", labels, stats.bytesOut());
+        counter(text, "loomecho_udp_datagrams_echoed_total", "UDP datagrams echoed.", labels, stats.udpEchoed());
+        counter(text, "loomecho_udp_datagrams_dropped_total", "UDP datagrams dropped by the reflection guards or rate limit.", labels, stats.udpDropped());
+        return text.toString();
+    }
+
+    private static void counter(StringBuilder text, String name, String help, String labels, long value) {
+        sample(text, name, help, "counter", labels, value);
+    }
+
+    private static void gauge(StringBuilder text, String name, String help, String labels, long value) {
+        sample(text, name, help, "gauge", labels, value);
+    }
+
+    private static void sample(StringBuilder text, String name, String help, String type, String labels, long value) {
+        text.append("# HELP ").append(name).append(' ').append(help).append('\n')
+            .append("# TYPE ").append(name).append(' ').append(type).append('\n')
+            .append(name).append(labels).append(' ').append(value).append('\n');
+    }
+}
