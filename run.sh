@@ -3,6 +3,7 @@
 #   ./run.sh                 start the server on 127.0.0.1:7007 (engine virtual), in the foreground
 #   ./run.sh test            run the whole test suite
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
+#   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
 # Finds a JDK 25+ by itself and (re)builds target/loom-echo.jar when it is missing or older than the sources.
 set -euo pipefail
@@ -53,6 +54,25 @@ build_if_stale() {
   fi
 }
 
+# target/image: a jlink runtime with only the modules the jar needs, the jar, and a launcher.
+make_image() {
+  local image=target/image modules
+  modules=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --print-module-deps --ignore-missing-deps "$JAR")
+  rm -rf "$image"
+  "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
+    --output "$image"
+  mkdir -p "$image/lib"
+  cp "$JAR" "$image/lib/loom-echo.jar"
+  cat > "$image/bin/loom-echo" <<'LAUNCHER'
+#!/bin/sh
+# loom-echo on its own runtime: no JDK needed. Extra JVM options go in JAVA_OPTS.
+dir=$(cd "$(dirname "$0")" && pwd)
+exec "$dir/java" --enable-preview $JAVA_OPTS -jar "$dir/../lib/loom-echo.jar" "$@"
+LAUNCHER
+  chmod +x "$image/bin/loom-echo"
+  echo "run.sh: built $image ($(du -sh "$image" | cut -f1), modules $modules): $image/bin/loom-echo serve" >&2
+}
+
 case "${1:-}" in
   test)
     shift
@@ -67,6 +87,10 @@ case "${1:-}" in
     mvn -B -q -f bench/pom.xml package >&2
     command -v taskset >/dev/null 2>&1 || { echo "run.sh: bench needs taskset (util-linux)" >&2; exit 1; }
     exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
+    ;;
+  image)
+    build_if_stale
+    make_image
     ;;
   "")
     build_if_stale

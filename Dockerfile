@@ -1,0 +1,19 @@
+# loom-echo container image. Build: docker build -t loom-echo .   Run: docker run -p 7007:7007 loom-echo
+# Stage 1 builds the runnable jar with Maven on JDK 25; stage 2 runs it on the official Temurin 25 JRE.
+FROM maven:3.9-eclipse-temurin-25 AS build
+WORKDIR /src
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src ./src
+RUN mvn -B -q -DskipTests package
+
+FROM eclipse-temurin:25-jre
+RUN useradd --system --uid 10001 loomecho
+COPY --from=build /src/target/loom-echo.jar /app/loom-echo.jar
+USER 10001
+# 7007: the echo (TCP); 9090: Prometheus metrics.
+EXPOSE 7007 9090
+# java runs as PID 1, so `docker stop` (SIGTERM) reaches loom-echo directly: it drains and exits 0.
+# --bind 0.0.0.0: inside a container loopback is unreachable from outside; the platform's network isolates.
+ENTRYPOINT ["java", "--enable-preview", "-XX:MaxRAMPercentage=75", "-jar", "/app/loom-echo.jar", \
+            "serve", "--bind", "0.0.0.0", "--port", "7007", "--metrics-port", "9090"]

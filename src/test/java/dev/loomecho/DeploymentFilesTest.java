@@ -1,0 +1,98 @@
+package dev.loomecho;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loomecho.cli.Main;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * Docker cannot build here and there is no cluster, so what can be checked is checked: the manifest
+ * parses, names the right port, probes it, passes arguments the CLI accepts, and matches the Dockerfile.
+ */
+class DeploymentFilesTest {
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> manifests() throws IOException {
+        List<Map<String, Object>> documents = new ArrayList<>();
+        try (Reader reader = Files.newBufferedReader(Path.of("deploy/kubernetes.yaml"))) {
+            for (Object document : new Yaml().loadAll(reader)) {
+                documents.add((Map<String, Object>) document);
+            }
+        }
+        return documents;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T at(Object node, String... path) {
+        Object current = node;
+        for (String key : path) {
+            current = key.matches("\\d+") ? ((List<Object>) current).get(Integer.parseInt(key)) : ((Map<String, Object>) current).get(key);
+        }
+        return (T) current;
+    }
+
+    private static Map<String, Object> kind(String kind) throws IOException {
+        return manifests().stream().filter(m -> kind.equals(m.get("kind"))).findFirst().orElseThrow();
+    }
+
+    @Test
+    void theDeploymentProbesTheEchoPortItDeclares() throws IOException {
+        Map<String, Object> container = at(kind("Deployment"), "spec", "template", "spec", "containers", "0");
+        assertEquals(7007, (int) at(container, "ports", "0", "containerPort"));
+        assertEquals("echo", at(container, "ports", "0", "name"));
+        assertEquals("echo", at(container, "readinessProbe", "tcpSocket", "port"));
+        assertEquals("echo", at(container, "livenessProbe", "tcpSocket", "port"));
+        List<String> args = at(container, "args");
+        assertEquals("7007", args.get(args.indexOf("--port") + 1));
+        assertEquals("0.0.0.0", args.get(args.indexOf("--bind") + 1), "loopback would be unreachable from the Service");
+        assertTrue(at(container, "resources", "requests", "memory") != null && at(container, "resources", "limits", "memory") != null);
+    }
+
+    @Test
+    void theDeploymentsArgumentsAreAcceptedByTheCli() throws IOException {
+        List<String> args = new ArrayList<>(at(kind("Deployment"), "spec", "template", "spec", "containers", "0", "args"));
+        args.add("--help"); // parse every option, then print help instead of serving
+        assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+    }
+
+    @Test
+    void theGracePeriodOutlastsTheDrainTimeout() throws IOException {
+        Map<String, Object> pod = at(kind("Deployment"), "spec", "template", "spec");
+        List<String> args = at(pod, "containers", "0", "args");
+        int drainSeconds = Integer.parseInt(args.get(args.indexOf("--drain-timeout") + 1).replace("s", ""));
+        assertTrue((int) pod.get("terminationGracePeriodSeconds") > drainSeconds);
+    }
+
+    @Test
+    void theServiceRoutesToTheEchoPort() throws IOException {
+        Map<String, Object> service = kind("Service");
+        assertEquals("echo", at(service, "spec", "ports", "0", "targetPort"));
+        assertEquals(7007, (int) at(service, "spec", "ports", "0", "port"));
+        assertEquals("TCP", at(service, "spec", "ports", "0", "protocol"));
+        Object podLabels = at(kind("Deployment"), "spec", "selector", "matchLabels");
+        Object serviceSelector = at(service, "spec", "selector");
+        assertEquals(podLabels, serviceSelector, "the Service selects the Deployment's pods");
+    }
+
+    @Test
+    void theDockerfileRunsOnTemurin25WithPreviewOnTheSamePorts() throws IOException {
+        String dockerfile = Files.readString(Path.of("Dockerfile"));
+        assertTrue(dockerfile.contains("FROM eclipse-temurin:25-jre"), "official Temurin 25 JRE base");
+        assertTrue(dockerfile.contains("\"--enable-preview\""));
+        Matcher expose = Pattern.compile("EXPOSE (\\d+) (\\d+)").matcher(dockerfile);
+        assertTrue(expose.find());
+        assertEquals("7007", expose.group(1));
+        assertEquals("9090", expose.group(2));
+    }
+}

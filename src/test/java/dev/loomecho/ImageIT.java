@@ -1,0 +1,53 @@
+package dev.loomecho;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code ./run.sh image} builds a runtime that serves with no JDK around it. Runs after package. */
+@Timeout(300)
+class ImageIT {
+
+    @Test
+    void theJlinkImageRunsTheServerOnItsOwnRuntime() throws Exception {
+        Process build = new ProcessBuilder("bash", "run.sh", "image").inheritIO().start();
+        assertEquals(0, build.waitFor(), "./run.sh image failed");
+        Path image = Path.of("target/image");
+        assertTrue(Files.isExecutable(image.resolve("bin/loom-echo")));
+        assertFalse(Files.exists(image.resolve("bin/javac")), "a runtime, not a JDK");
+        String release = Files.readString(image.resolve("release"));
+        assertTrue(release.contains("jdk.httpserver") && release.contains("jdk.jfr"), release);
+
+        // Start it with an environment that has no Java on the PATH and no JAVA_HOME.
+        ProcessBuilder serve = new ProcessBuilder(image.resolve("bin/loom-echo").toString(), "serve", "--port", "0")
+                .redirectErrorStream(true);
+        serve.environment().remove("JAVA_HOME");
+        serve.environment().put("PATH", "/usr/bin:/bin");
+        Process server = serve.start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream()))) {
+            Matcher listening = Pattern.compile("listening on ([\\d.]+):(\\d+)").matcher(out.readLine());
+            assertTrue(listening.find());
+            try (TestClient client = new TestClient(new InetSocketAddress("127.0.0.1", Integer.parseInt(listening.group(2))))) {
+                byte[] payload = TestClient.randomBytes(100_000, 1);
+                assertArrayEquals(payload, client.echo(payload));
+            }
+            server.toHandle().destroy();
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, server.exitValue());
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+}
