@@ -31,11 +31,28 @@ public final class ChildServer implements AutoCloseable {
         this.collector = Thread.ofVirtual().name("child-output").start(this::collectOutput);
     }
 
-    /** Starts {@code serve --port 0 ARGS}; with {@code openFileLimit > 0} under {@code ulimit -n}. */
+    /** Starts {@code serve --port 0 ARGS} from the test classpath; with {@code openFileLimit > 0} under {@code ulimit -n}. */
     public static ChildServer start(int openFileLimit, String... args) throws IOException {
+        return start(openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+    }
+
+    /**
+     * Starts {@code serve --port 0 ARGS} from the runnable jar, as users run it (for tests after package).
+     * One jar also means one file descriptor for classes, where the test classpath opens a jar per library.
+     */
+    public static ChildServer startJar(int openFileLimit, String... args) throws IOException {
+        Path jar = Path.of("target/loom-echo.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run this test after `mvn package`");
+        }
+        return start(openFileLimit, List.of("-jar", jar.toString()), args);
+    }
+
+    private static ChildServer start(int openFileLimit, List<String> launch, String... args) throws IOException {
         List<String> java = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElseThrow(), "--enable-preview", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main", "serve", "--port", "0"));
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-preview", "-Xmx256m"));
+        java.addAll(launch);
+        java.addAll(List.of("serve", "--port", "0"));
         java.addAll(List.of(args));
         List<String> command = java;
         if (openFileLimit > 0) {
