@@ -37,16 +37,24 @@ public final class EchoServerExtension
     private EchoServer server;
     private boolean perClass;
 
-    /** For {@code @ExtendWith}: every default, on a free port. */
+    /** For {@code @ExtendWith}: the fixture defaults (see {@link #fixtureDefaults()}). */
     public EchoServerExtension() {
-        this(ServerConfig.builder().port(0).build());
+        this(fixtureDefaults().build());
+    }
+
+    /**
+     * The server defaults, except two that suit a test fixture: port 0 (parallel tests never collide)
+     * and no drain on close (a test's leftover client connections must not delay the next test).
+     */
+    static ServerConfig.Builder fixtureDefaults() {
+        return ServerConfig.builder().port(0).drainTimeout(java.time.Duration.ZERO);
     }
 
     private EchoServerExtension(ServerConfig config) {
         this.config = config;
     }
 
-    /** The same settings as {@link EchoServer#builder()}, with port 0 as the default. */
+    /** The same settings as {@link EchoServer#builder()}, starting from {@link #fixtureDefaults()}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -130,7 +138,7 @@ public final class EchoServerExtension
 
     /** Builds an extension; wraps {@link ServerConfig.Builder}, so every server setting is available. */
     public static final class Builder {
-        private final ServerConfig.Builder config = ServerConfig.builder().port(0);
+        private final ServerConfig.Builder config = fixtureDefaults();
 
         private Builder() {
         }
