@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -16,24 +19,26 @@ class GracefulShutdownTest {
     @Test
     void sigtermLetsATransferInFlightFinishThenExitsZero() throws Exception {
         byte[] payload = TestClient.randomBytes(8 << 20, 5);
+        int half = payload.length / 2;
         try (ChildServer server = ChildServer.start(0, "--drain-timeout", "30s");
              TestClient client = new TestClient(server.address())) {
-            CompletableFuture<Void> sent = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
+            CountDownLatch terminated = new CountDownLatch(1);
+            // The sender never waits for echoes and the reader never stops: neither side's buffers can fill up.
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
                 try {
-                    int half = payload.length / 2;
-                    client.send(java.util.Arrays.copyOfRange(payload, 0, half));
-                    sent.complete(null);
-                } catch (IOException e) {
-                    sent.completeExceptionally(e);
+                    client.send(Arrays.copyOfRange(payload, 0, half));
+                    terminated.await();
+                    client.send(Arrays.copyOfRange(payload, half, payload.length)); // sent after SIGTERM
+                    client.shutdownOutput();
+                } catch (IOException | InterruptedException e) {
+                    throw new RuntimeException(e);
                 }
-            });
+            }, Executors.newVirtualThreadPerTaskExecutor());
             byte[] first = client.readExactly(1 << 20); // the transfer is under way...
             server.terminate();                            // ...when SIGTERM arrives
-            sent.join();
-            client.send(java.util.Arrays.copyOfRange(payload, payload.length / 2, payload.length));
-            client.shutdownOutput();
+            terminated.countDown();
             byte[] rest = client.readToEnd();
+            sent.join();
 
             byte[] echoed = new byte[first.length + rest.length];
             System.arraycopy(first, 0, echoed, 0, first.length);

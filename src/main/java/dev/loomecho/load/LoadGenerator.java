@@ -28,6 +28,8 @@ import org.HdrHistogram.Recorder;
 public final class LoadGenerator {
 
     private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
+    /** Batches up to this size fit in the socket buffers, so one thread can write, then read. */
+    private static final int DIRECT_WRITE_LIMIT = 64 * 1024;
 
     private final LoadOptions options;
     private final PrintStream progress;
@@ -183,11 +185,39 @@ public final class LoadGenerator {
 
         private int offset;
 
-        /** Writes {@code count} messages at once, then reads and verifies each echo in turn. */
+        /**
+         * Writes {@code count} messages at once, then reads and verifies each echo in turn. A batch larger
+         * than the socket buffers is written from a second virtual thread: writing it all before reading
+         * would deadlock against a server that, correctly, stops reading while its echo is unread.
+         */
         void exchange(int count, long sentAt) throws IOException, WrongEcho {
             int batchBytes = size * count;
-            out.write(payload, offset, batchBytes);
-            out.flush();
+            int from = offset;
+            Thread writer = null;
+            if (batchBytes <= DIRECT_WRITE_LIMIT) {
+                out.write(payload, from, batchBytes);
+                out.flush();
+            } else {
+                writer = Thread.ofVirtual().start(() -> {
+                    try {
+                        out.write(payload, from, batchBytes);
+                        out.flush();
+                    } catch (IOException e) {
+                        // the reader sees the connection fail too, and counts it
+                    }
+                });
+            }
+            try {
+                readAndVerify(count, sentAt);
+            } finally {
+                if (writer != null) {
+                    joinUninterruptibly(writer);
+                }
+            }
+            offset = offset == 0 ? batchBytes : 0;
+        }
+
+        private void readAndVerify(int count, long sentAt) throws IOException, WrongEcho {
             for (int i = 0; i < count; i++) {
                 int read = in.readNBytes(received, 0, size);
                 if (read < size) {
@@ -201,7 +231,21 @@ public final class LoadGenerator {
                 messages.increment();
                 bytes.add(size);
             }
-            offset = offset == 0 ? batchBytes : 0;
+        }
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

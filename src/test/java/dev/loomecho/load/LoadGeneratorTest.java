@@ -40,6 +40,16 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void aPipelineLargerThanTheSocketBuffersDoesNotDeadlock() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).bufferSize(4096).start()) {
+            // 64 x 64 KiB = 4 MiB per batch: written before reading, both sides would block forever
+            LoadResult result = LoadGenerator.run(options(server.port(), 2, 128, 65536, 64));
+            assertTrue(result.ok(), result.toText());
+            assertEquals(2 * 128, result.messages());
+        }
+    }
+
+    @Test
     void aServerThatFlipsOneByteFailsTheRun() throws Exception {
         try (CorruptingServer corrupt = new CorruptingServer()) {
             LoadResult result = LoadGenerator.run(options(corrupt.port(), 1, 100, 64, 1));
