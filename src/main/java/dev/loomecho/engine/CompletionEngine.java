@@ -42,13 +42,7 @@ public final class CompletionEngine implements EchoEngine {
     public InetSocketAddress start() throws IOException {
         group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
                 Thread.ofPlatform().name("loom-echo-completion-", 1).daemon().factory());
-        try {
-            listener = Listeners.bind(AsynchronousServerSocketChannel.open(group), config,
-                    AsynchronousServerSocketChannel::bind);
-        } catch (IOException e) {
-            group.shutdownNow();
-            throw e;
-        }
+        listener = Listeners.bindAsynchronous(group, config);
         listener.accept(null, new Acceptor());
         return (InetSocketAddress) listener.getLocalAddress();
     }
@@ -154,11 +148,7 @@ public final class CompletionEngine implements EchoEngine {
 
     @Override
     public void stopAccepting() {
-        try {
-            listener.close();
-        } catch (IOException e) {
-            Disconnects.log.debug("closing listener: {}", e.toString());
-        }
+        Listeners.close(listener);
     }
 
     @Override

@@ -43,14 +43,7 @@ public final class FutureEngine implements EchoEngine {
     public InetSocketAddress start() throws IOException {
         group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
                 Thread.ofPlatform().name("loom-echo-future-io-", 1).daemon().factory());
-        try {
-            listener = Listeners.bind(AsynchronousServerSocketChannel.open(group), config,
-                    AsynchronousServerSocketChannel::bind);
-        } catch (IOException e) {
-            group.shutdownNow();
-            connectionThreads.close();
-            throw e;
-        }
+        listener = Listeners.bindAsynchronous(group, config);
         acceptor = Thread.ofVirtual().name("loom-echo-accept").start(this::acceptUntilClosed);
         return (InetSocketAddress) listener.getLocalAddress();
     }
@@ -117,11 +110,7 @@ public final class FutureEngine implements EchoEngine {
 
     @Override
     public void stopAccepting() {
-        try {
-            listener.close();
-        } catch (IOException e) {
-            Disconnects.log.debug("closing listener: {}", e.toString());
-        }
+        Listeners.close(listener);
     }
 
     @Override

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.AsynchronousChannelGroup;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.Channel;
 import java.nio.channels.NetworkChannel;
 
 /** Binding, shared by every engine so that every engine reports a busy port the same clear way. */
@@ -42,6 +45,29 @@ public final class Listeners {
                 throw named;
             }
             throw e;
+        }
+    }
+
+    /**
+     * Opens an asynchronous listener in {@code group} and binds it; shuts the group down if that fails,
+     * so a failed start leaves no pool threads behind.
+     */
+    public static AsynchronousServerSocketChannel bindAsynchronous(AsynchronousChannelGroup group, ServerConfig config)
+            throws IOException {
+        try {
+            return bind(AsynchronousServerSocketChannel.open(group), config, AsynchronousServerSocketChannel::bind);
+        } catch (IOException e) {
+            group.shutdownNow();
+            throw e;
+        }
+    }
+
+    /** Closes a listener (stopping accepts); a failure to close changes nothing worth more than a debug line. */
+    public static void close(Channel listener) {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            Disconnects.log.debug("closing listener: {}", e.toString());
         }
     }
 

@@ -211,11 +211,7 @@ public final class SelectorEngine implements EchoEngine {
     public void stopAccepting() {
         tasks.add(() -> {
             acceptKey.cancel();
-            try {
-                listener.close();
-            } catch (IOException e) {
-                Disconnects.log.debug("closing listener: {}", e.toString());
-            }
+            Listeners.close(listener);
         });
         selector.wakeup();
     }

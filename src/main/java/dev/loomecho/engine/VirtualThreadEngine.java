@@ -102,11 +102,7 @@ public final class VirtualThreadEngine implements EchoEngine {
 
     @Override
     public void stopAccepting() {
-        try {
-            listener.close();
-        } catch (IOException e) {
-            Disconnects.log.debug("closing listener: {}", e.toString());
-        }
+        Listeners.close(listener);
     }
 
     @Override
