@@ -41,7 +41,7 @@ public final class Connections {
 
     public Connections(ServerConfig config) {
         this.slots = new Semaphore(config.maxConnections());
-        this.faults = config.faults();
+        faults(config.faults());
         this.logConnections = config.logConnections();
     }
 
@@ -52,7 +52,7 @@ public final class Connections {
 
     /** Changes the faults for every connection, from the next echo on. */
     public void faults(Faults faults) {
-        this.faults = faults;
+        this.faults = faults.isNone() ? Faults.NONE : faults; // so the per-echo isNone() is an identity check
     }
 
     /** {@link #admit(Closeable, SocketAddress)} for a blocking or selectable socket. */

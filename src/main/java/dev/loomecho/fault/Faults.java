@@ -33,8 +33,9 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
         require(closeAfter >= -1 && resetAfter >= -1 && stallAfter >= -1, "fault thresholds must be bytes >= 0");
     }
 
+    /** Checked on every echo: the identity test is the fast path, {@code Connections} stores NONE itself. */
     public boolean isNone() {
-        return equals(NONE);
+        return this == NONE || equals(NONE);
     }
 
     public Faults withLatency(Duration latency, Duration jitter) {
