@@ -28,8 +28,9 @@ public final class CompletionEngine implements EchoEngine {
     private final ServerConfig config;
     private final Connections connections;
     private final AcceptFailures acceptFailures = new AcceptFailures();
-    private final ExecutorService faultThreads =
-            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-fault-", 1).factory());
+    /** Work that must sleep (fault delays, accept back-off), which a pool thread must never do. */
+    private final ExecutorService sleepers =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-sleeper-", 1).factory());
     private AsynchronousChannelGroup group;
     private AsynchronousServerSocketChannel listener;
 
@@ -63,13 +64,17 @@ public final class CompletionEngine implements EchoEngine {
             if (!listener.isOpen()) {
                 return; // stopAccepting() closed the listener
             }
-            try {
-                // Blocks one pool thread briefly: while descriptors are short there is little to do anyway.
-                acceptFailures.recordAndBackOff(failure instanceof IOException io ? io : new IOException(failure));
-                listener.accept(null, this);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            // Back off on a virtual thread: the pool threads must stay free to serve open connections.
+            sleepers.execute(() -> {
+                try {
+                    acceptFailures.recordAndBackOff(failure instanceof IOException io ? io : new IOException(failure));
+                    listener.accept(null, this);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException closedMeanwhile) {
+                    // the listener was closed while we slept (stopAccepting): nothing more to accept
+                }
+            });
         }
     }
 
@@ -106,7 +111,7 @@ public final class CompletionEngine implements EchoEngine {
                     channel.write(buffer, null, writeDone);
                 } else {
                     // Faults sleep, and a pool thread must never sleep: hand this one echo to a virtual thread.
-                    faultThreads.execute(() -> echoWithFaults(faults));
+                    sleepers.execute(() -> echoWithFaults(faults));
                 }
             }
 
@@ -153,7 +158,7 @@ public final class CompletionEngine implements EchoEngine {
 
     @Override
     public void awaitTermination() throws InterruptedException {
-        faultThreads.close();
+        sleepers.close();
         group.shutdown(); // terminates once every channel is closed and every handler has returned
         group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
     }
