@@ -10,30 +10,27 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.BiFunction;
 
-/** The I/O models a server can run on; each names the Winsock model(s) it stands for. */
+/**
+ * The I/O models a server can run on. Which Winsock model each stands for is told once, in
+ * {@code loom-echo models} and docs/MODELS.md.
+ */
 public enum Engine {
     VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope",
-            "thread-per-connection, made scalable; makes select / WSAAsyncSelect / WSAEventSelect unnecessary",
             VirtualThreadEngine::new, FaultSupport.ALL),
     COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains",
-            "overlapped I/O with completion routines; I/O completion ports",
             CompletionEngine::new, FaultSupport.ALL_BUT_RESET),
     FUTURE("asynchronous channels + Future.get() on a virtual thread per connection",
-            "overlapped I/O with event objects + WSAGetOverlappedResult",
             FutureEngine::new, FaultSupport.ALL_BUT_RESET),
     SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops",
-            "select, WSAEventSelect, WSAAsyncSelect (the legacy baseline)",
             SelectorEngine::new, FaultSupport.NONE);
 
     private final String mechanism;
-    private final String replaces;
     private final BiFunction<ServerConfig, Connections, EchoEngine> factory;
     private final FaultSupport faultSupport;
 
-    Engine(String mechanism, String replaces, BiFunction<ServerConfig, Connections, EchoEngine> factory,
+    Engine(String mechanism, BiFunction<ServerConfig, Connections, EchoEngine> factory,
            FaultSupport faultSupport) {
         this.mechanism = mechanism;
-        this.replaces = replaces;
         this.factory = factory;
         this.faultSupport = faultSupport;
     }
@@ -55,10 +52,6 @@ public enum Engine {
 
     public String mechanism() {
         return mechanism;
-    }
-
-    public String replaces() {
-        return replaces;
     }
 
     EchoEngine create(ServerConfig config, Connections connections) {

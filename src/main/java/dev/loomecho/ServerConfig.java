@@ -82,12 +82,6 @@ public record ServerConfig(
         return new InetSocketAddress(bindAddress, udp.port() >= 0 ? udp.port() : boundTcpPort);
     }
 
-    public Builder toBuilder() {
-        return new Builder()
-                .bindAddress(bindAddress).port(port).engine(engine).maxConnections(maxConnections)
-                .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads).udp(udp).faults(faults)
-                .metricsPort(metricsPort).logConnections(logConnections).reusePort(reusePort);
-    }
 
     /** Rejects faults the engine cannot inject, saying which engine can (see {@link Engine.FaultSupport}). */
     public static void requireFaultsSupported(Engine engine, Faults faults) {

@@ -54,12 +54,11 @@ public final class ChildServer implements AutoCloseable {
         java.addAll(launch);
         java.addAll(List.of("serve", "--port", "0"));
         java.addAll(List.of(args));
-        List<String> command = java;
+        List<String> command = new ArrayList<>();
         if (openFileLimit > 0) {
-            command = List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash");
-            command = new ArrayList<>(command);
-            command.addAll(java);
+            command.addAll(List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash"));
         }
+        command.addAll(java);
         return new ChildServer(new ProcessBuilder(command).redirectErrorStream(true).start());
     }
 

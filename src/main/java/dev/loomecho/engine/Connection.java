@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.NetworkChannel;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -83,6 +84,9 @@ public final class Connection implements AutoCloseable {
      * are ordinary and logged at debug; anything else is logged once with context and counted.
      */
     public void fail(Throwable failure) {
+        if (failure instanceof ExecutionException wrapped && wrapped.getCause() != null) {
+            failure = wrapped.getCause(); // Future.get() wraps what the I/O operation itself threw
+        }
         if (closed.get() || Disconnects.isExpected(failure)) {
             Disconnects.log.debug("connection {} from {} ended: {}", id, remote, failure.toString());
         } else {

@@ -3,7 +3,6 @@ package dev.loomecho.engine;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +15,7 @@ final class Disconnects {
     private Disconnects() {
     }
 
-    static boolean isExpected(Throwable failure) {
-        Throwable t = failure instanceof ExecutionException && failure.getCause() != null ? failure.getCause() : failure;
+    static boolean isExpected(Throwable t) {
         if (t instanceof ClosedChannelException          // and AsynchronousCloseException: closed by another thread
                 || t instanceof EOFException
                 || t instanceof TimeoutException

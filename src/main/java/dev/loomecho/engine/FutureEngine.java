@@ -91,8 +91,6 @@ public final class FutureEngine implements EchoEngine {
                 readBuffer.adapt(n);
                 buffer = readBuffer.forReading();
             }
-        } catch (ExecutionException e) {
-            connection.fail(e.getCause());
         } catch (Exception e) {
             connection.fail(e);
         }

@@ -65,14 +65,19 @@ public final class FaultyEcho {
 
     /** Bytes until the nearest enabled threshold; -1 if none is enabled. */
     private static long bytesToNextThreshold(Connection connection, Faults faults) {
-        long nearest = -1;
-        for (long threshold : new long[] {faults.closeAfter(), faults.resetAfter(), faults.stallAfter()}) {
-            if (threshold >= 0) {
-                long remaining = Math.max(0, threshold - connection.echoed());
-                nearest = nearest < 0 ? remaining : Math.min(nearest, remaining);
-            }
-        }
-        return nearest;
+        long echoed = connection.echoed();
+        return nearer(nearer(remaining(faults.closeAfter(), echoed), remaining(faults.resetAfter(), echoed)),
+                remaining(faults.stallAfter(), echoed));
+    }
+
+    /** Bytes left before {@code threshold}; -1 when the threshold is off. */
+    private static long remaining(long threshold, long echoed) {
+        return threshold < 0 ? -1 : Math.max(0, threshold - echoed);
+    }
+
+    /** The smaller of two distances, where -1 (off) loses to any real one. */
+    private static long nearer(long a, long b) {
+        return a < 0 ? b : b < 0 ? a : Math.min(a, b);
     }
 
     /** The threshold at hand takes effect. Always returns false: the connection does not go on. */
