@@ -5,69 +5,95 @@
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
-# Finds a JDK 25+ by itself and (re)builds target/loom-echo.jar when it is missing or older than the sources.
+# Finds a JDK 21+ by itself, builds with Maven (or ./mvnw, which fetches Maven, when mvn is missing), and
+# (re)builds target/loom-echo.jar when it is missing or older than the sources.
 set -euo pipefail
 cd "$(dirname "$0")"
 
+REQUIRED_JAVA=21
 TEMURIN_25=/usr/lib/jvm/temurin-25-jdk-amd64
 
-java_major() { # prints the major version of the java binary $1, or nothing
-  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+java_major() { # prints the feature version of the java binary $1 (8 for 1.8), or nothing
+  "$1" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java\.specification\.version = \(1\.\)\{0,1\}\([0-9]*\).*/\2/p'
+}
+
+is_recent_java() { # $1: a java binary; true if it runs and is $REQUIRED_JAVA or newer
+  local major
+  [[ -x "$1" ]] && major=$(java_major "$1") && [[ -n "$major" && "$major" -ge $REQUIRED_JAVA ]]
 }
 
 find_java_home() {
-  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" && "$(java_major "$JAVA_HOME/bin/java")" -ge 25 ]]; then
+  if [[ -n "${JAVA_HOME:-}" ]] && is_recent_java "$JAVA_HOME/bin/java"; then
     echo "$JAVA_HOME"; return
   fi
-  if [[ -x "$TEMURIN_25/bin/java" ]]; then
+  if is_recent_java "$TEMURIN_25/bin/java"; then
     echo "$TEMURIN_25"; return
   fi
   if command -v java >/dev/null 2>&1; then
     local bin; bin=$(readlink -f "$(command -v java)")
-    if [[ "$(java_major "$bin")" -ge 25 ]]; then
+    if is_recent_java "$bin"; then
       dirname "$(dirname "$bin")"; return
     fi
   fi
-  echo "run.sh: loom-echo needs a JDK 25 or newer. Set JAVA_HOME to one, or install it at $TEMURIN_25." >&2
-  echo "run.sh: found: JAVA_HOME=${JAVA_HOME:-<unset>}, java on PATH: $(command -v java || echo none)" >&2
+  local path_java; path_java=$(command -v java || true)
+  echo "run.sh: loom-echo needs a JDK $REQUIRED_JAVA or newer. Set JAVA_HOME to one, or install one at $TEMURIN_25." >&2
+  echo "run.sh: found: JAVA_HOME=${JAVA_HOME:-<unset>}, java on PATH: ${path_java:-none}${path_java:+ (Java $(java_major "$path_java"))}" >&2
   exit 1
 }
 
 JAVA_HOME=$(find_java_home)
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
+JAVA_MAJOR=$(java_major "$JAVA")
 JAR=target/loom-echo.jar
 
-need_maven() {
-  if ! command -v mvn >/dev/null 2>&1; then
-    echo "run.sh: Maven (mvn) is needed to build loom-echo; on Debian: apt-get install -y maven" >&2
-    exit 1
+maven() { # mvn if installed, else the Maven Wrapper, which downloads a pinned Maven from Maven Central once
+  if command -v mvn >/dev/null 2>&1; then
+    mvn "$@"
+  else
+    ./mvnw "$@"
   fi
 }
 
 build_if_stale() {
   if [[ ! -f "$JAR" ]] || [[ -n "$(find pom.xml src/main -newer "$JAR" -print -quit)" ]]; then
-    need_maven
-    echo "run.sh: building $JAR ..." >&2
-    mvn -B -q -DskipTests package >&2
+    echo "run.sh: building $JAR with Java $JAVA_MAJOR ..." >&2
+    maven -B -q -DskipTests package >&2
     touch "$JAR" # shade keeps an old timestamp; mark the jar as fresh so the next run does not rebuild
+  fi
+}
+
+# The JDK release the jar's StructuredTaskScope supervisor was compiled for (empty if none): only that
+# release, started with --enable-preview, can load it. Any other JDK runs the jar without the flag.
+preview_release() {
+  if command -v unzip >/dev/null 2>&1; then
+    unzip -p "$JAR" loom-echo.properties
+  else
+    cat target/classes/loom-echo.properties
+  fi 2>/dev/null | sed -n 's/^preview\.release=\([0-9]*\).*/\1/p'
+}
+
+java_options() { # what to pass to $JAVA before -jar
+  if [[ "$(preview_release)" == "$JAVA_MAJOR" ]]; then
+    echo "--enable-preview"
   fi
 }
 
 # target/image: a jlink runtime with only the modules the jar needs, the jar, and a launcher.
 make_image() {
   local image=target/image modules
-  modules=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --print-module-deps --ignore-missing-deps "$JAR")
+  modules=$("$JAVA_HOME/bin/jdeps" --multi-release "$JAVA_MAJOR" --print-module-deps --ignore-missing-deps "$JAR")
   rm -rf "$image"
   "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
     --output "$image"
   mkdir -p "$image/lib"
   cp "$JAR" "$image/lib/loom-echo.jar"
-  cat > "$image/bin/loom-echo" <<'LAUNCHER'
+  cat > "$image/bin/loom-echo" <<LAUNCHER
 #!/bin/sh
-# loom-echo on its own runtime: no JDK needed. Extra JVM options go in JAVA_OPTS.
-dir=$(cd "$(dirname "$0")" && pwd)
-exec "$dir/java" --enable-preview $JAVA_OPTS -jar "$dir/../lib/loom-echo.jar" "$@"
+# loom-echo on its own runtime (Java $JAVA_MAJOR): no JDK needed. Extra JVM options go in JAVA_OPTS.
+dir=\$(cd "\$(dirname "\$0")" && pwd)
+exec "\$dir/java" $(java_options) \$JAVA_OPTS -jar "\$dir/../lib/loom-echo.jar" "\$@"
 LAUNCHER
   chmod +x "$image/bin/loom-echo"
   echo "run.sh: built $image ($(du -sh "$image" | cut -f1), modules $modules): $image/bin/loom-echo serve" >&2
@@ -76,15 +102,13 @@ LAUNCHER
 case "${1:-}" in
   test)
     shift
-    need_maven
-    exec mvn -B verify "$@"
+    maven -B verify "$@"
     ;;
   bench)
     shift
     build_if_stale
-    need_maven
     echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
-    mvn -B -q -f bench/pom.xml package >&2
+    maven -B -q -f bench/pom.xml package >&2
     command -v taskset >/dev/null 2>&1 || { echo "run.sh: bench needs taskset (util-linux)" >&2; exit 1; }
     exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
     ;;
@@ -94,10 +118,10 @@ case "${1:-}" in
     ;;
   "")
     build_if_stale
-    exec "$JAVA" --enable-preview -jar "$JAR" serve
+    exec "$JAVA" $(java_options) -jar "$JAR" serve
     ;;
   *)
     build_if_stale
-    exec "$JAVA" --enable-preview -jar "$JAR" "$@"
+    exec "$JAVA" $(java_options) -jar "$JAR" "$@"
     ;;
 esac

@@ -39,11 +39,13 @@ public final class EchoServer implements AutoCloseable {
         this.config = config;
         this.connections = new Connections(config);
         this.engine = config.engine().create(config, connections);
+        // Asking now settles (and logs, once per JVM) which supervisor runs, before any server thread starts.
+        log.debug("starting engine {} (supervision {})", config.engine().cliName(), engine.supervision());
         this.address = engine.start();
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);
         this.idleReaper = new IdleReaper(connections, config.idleTimeout());
-        log.debug("listening on {} (engine {})", Listeners.describe(address), config.engine().cliName());
+        log.debug("listening on {}", Listeners.describe(address));
     }
 
     /** A builder holding every default; finish it with {@code start()}. */
@@ -103,6 +105,15 @@ public final class EchoServer implements AutoCloseable {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /**
+     * What supervises this server's connection threads: a {@code StructuredTaskScope} on JDK 25 with
+     * {@code --enable-preview}, a thread-per-task executor on any other JDK 21+, or nothing for the
+     * engines without a thread per connection.
+     */
+    public Supervision supervision() {
+        return engine.supervision();
     }
 
     /** The faults every echo goes through right now. */

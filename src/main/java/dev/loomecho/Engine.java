@@ -8,30 +8,23 @@ import dev.loomecho.engine.SelectorEngine;
 import dev.loomecho.engine.VirtualThreadEngine;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.function.BiFunction;
 
 /**
  * The I/O models a server can run on. Which Winsock model each stands for is told once, in
  * {@code loom-echo models} and docs/MODELS.md.
  */
 public enum Engine {
-    VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope",
-            VirtualThreadEngine::new, FaultSupport.ALL),
-    COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains",
-            CompletionEngine::new, FaultSupport.ALL_BUT_RESET),
-    FUTURE("asynchronous channels + Future.get() on a virtual thread per connection",
-            FutureEngine::new, FaultSupport.ALL_BUT_RESET),
-    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops",
-            SelectorEngine::new, FaultSupport.NONE);
+    VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope where the JVM offers it",
+            FaultSupport.ALL),
+    COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains", FaultSupport.ALL_BUT_RESET),
+    FUTURE("asynchronous channels + Future.get() on a virtual thread per connection", FaultSupport.ALL_BUT_RESET),
+    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops", FaultSupport.NONE);
 
     private final String mechanism;
-    private final BiFunction<ServerConfig, Connections, EchoEngine> factory;
     private final FaultSupport faultSupport;
 
-    Engine(String mechanism, BiFunction<ServerConfig, Connections, EchoEngine> factory,
-           FaultSupport faultSupport) {
+    Engine(String mechanism, FaultSupport faultSupport) {
         this.mechanism = mechanism;
-        this.factory = factory;
         this.faultSupport = faultSupport;
     }
 
@@ -54,8 +47,17 @@ public enum Engine {
         return mechanism;
     }
 
+    /**
+     * A switch, not a method reference per constant: an engine's class is loaded only when that engine
+     * is started, so one engine's class failing to load can never break the others (or this enum).
+     */
     EchoEngine create(ServerConfig config, Connections connections) {
-        return factory.apply(config, connections);
+        return switch (this) {
+            case VIRTUAL -> new VirtualThreadEngine(config, connections);
+            case COMPLETION -> new CompletionEngine(config, connections);
+            case FUTURE -> new FutureEngine(config, connections);
+            case SELECTOR -> new SelectorEngine(config, connections);
+        };
     }
 
     /** Parses a command-line name, case-insensitively; the message lists the valid names. */

@@ -41,16 +41,23 @@ public final class ChildServer implements AutoCloseable {
      * One jar also means one file descriptor for classes, where the test classpath opens a jar per library.
      */
     public static ChildServer startJar(int openFileLimit, String... args) throws IOException {
+        return startJar(openFileLimit, List.of(), args);
+    }
+
+    /** {@link #startJar(int, String...)} with options for the JVM, e.g. {@code --enable-preview}. */
+    public static ChildServer startJar(int openFileLimit, List<String> jvmOptions, String... args) throws IOException {
         Path jar = Path.of("target/loom-echo.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run this test after `mvn package`");
         }
-        return start(openFileLimit, List.of("-jar", jar.toString()), args);
+        List<String> launch = new ArrayList<>(jvmOptions);
+        launch.addAll(List.of("-jar", jar.toString()));
+        return start(openFileLimit, launch, args);
     }
 
     private static ChildServer start(int openFileLimit, List<String> launch, String... args) throws IOException {
         List<String> java = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElseThrow(), "--enable-preview", "-Xmx256m"));
+                ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
         java.addAll(List.of("serve", "--port", "0"));
         java.addAll(List.of(args));
@@ -59,7 +66,9 @@ public final class ChildServer implements AutoCloseable {
             command.addAll(List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash"));
         }
         command.addAll(java);
-        return new ChildServer(new ProcessBuilder(command).redirectErrorStream(true).start());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove("JDK_JAVA_OPTIONS");
+        return new ChildServer(builder.start());
     }
 
     private void collectOutput() {

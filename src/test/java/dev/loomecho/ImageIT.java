@@ -37,8 +37,16 @@ class ImageIT {
         serve.environment().put("PATH", "/usr/bin:/bin");
         Process server = serve.start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream()))) {
-            Matcher listening = Pattern.compile("listening on ([\\d.]+):(\\d+)").matcher(out.readLine());
-            assertTrue(listening.find());
+            String line = out.readLine();
+            while (line != null && !line.contains("listening on")) {
+                line = out.readLine(); // log lines come first, e.g. which supervisor runs
+            }
+            assertTrue(line != null, "the server never said where it listens");
+            Matcher listening = Pattern.compile("listening on ([\\d.]+):(\\d+)").matcher(line);
+            assertTrue(listening.find(), line);
+            if (Runtime.version().feature() == 25) { // the launcher passes --enable-preview to the release it was built for
+                assertTrue(line.contains("under a StructuredTaskScope"), line);
+            }
             try (TestClient client = new TestClient(new InetSocketAddress("127.0.0.1", Integer.parseInt(listening.group(2))))) {
                 byte[] payload = TestClient.randomBytes(100_000, 1);
                 assertArrayEquals(payload, client.echo(payload));

@@ -17,8 +17,8 @@ class ReadmeExamplesTest {
 
     @Test
     void embeddingExample() throws Exception {
-        try (EchoServer echo = EchoServer.builder().port(0).engine(Engine.VIRTUAL).start()) {
-            MyClient client = new MyClient("127.0.0.1", echo.port());
+        try (EchoServer echo = EchoServer.builder().port(0).engine(Engine.VIRTUAL).start();
+             MyClient client = new MyClient("127.0.0.1", echo.port())) {
             assertEquals("ping", client.roundTrip("ping"));
             assertEquals(1, echo.stats().accepted());
         }
@@ -29,8 +29,8 @@ class ReadmeExamplesTest {
         try (EchoServer echo = EchoServer.builder().port(0)
                 .faults(Faults.NONE.withLatency(Duration.ofMillis(50), Duration.ofMillis(10))
                                    .withSlicing(3, Duration.ofMillis(5)))
-                .start()) {
-            MyClient client = new MyClient("127.0.0.1", echo.port());
+                .start();
+             MyClient client = new MyClient("127.0.0.1", echo.port())) { // closed first: echo.close() need not drain it
             assertEquals("hello, world", client.roundTrip("hello, world")); // arrives 3 bytes at a time
 
             echo.faults(Faults.NONE.withStallAfter(0));                     // now the server goes silent
@@ -55,7 +55,7 @@ class ReadmeExamplesTest {
     }
 
     /** Stands in for the user's own client: one connection, a read timeout, reads until the reply is whole. */
-    private static final class MyClient {
+    private static final class MyClient implements AutoCloseable {
         private final Socket socket;
 
         MyClient(String host, int port) throws IOException {
@@ -76,6 +76,11 @@ class ReadmeExamplesTest {
                 n += read;
             }
             return new String(reply, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 }

@@ -20,14 +20,18 @@ public final class ThreadDumps {
 
     /** How many live threads, platform or virtual, have a name starting with {@code prefix}. */
     public static long countThreadsNamed(String prefix) {
+        return json().lines().filter(line -> line.contains("\"name\": \"" + prefix)).count();
+    }
+
+    /** The JDK's JSON thread dump: every thread, grouped by the container (scope, executor) that owns it. */
+    public static String json() {
         try {
             Path dir = Files.createTempDirectory("loom-echo-dump");
             Path file = dir.resolve("threads.json");
             try {
                 ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
                         .dumpThreads(file.toString(), ThreadDumpFormat.JSON);
-                String json = Files.readString(file);
-                return json.lines().filter(line -> line.contains("\"name\": \"" + prefix)).count();
+                return Files.readString(file);
             } finally {
                 Files.deleteIfExists(file);
                 Files.deleteIfExists(dir);

@@ -3,6 +3,7 @@ package dev.loomecho.cli;
 import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
 import dev.loomecho.ServerConfig;
+import dev.loomecho.Supervision;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.udp.UdpConfig;
@@ -122,8 +123,9 @@ final class Serve implements Callable<Integer> {
         }
         // Ctrl-C / SIGTERM: close() stops accepting, drains for --drain-timeout, releases the port; then we exit 0.
         TerminationSignals.onTermination(server::close);
-        out().printf("loom-echo %s listening on %s (engine %s, max %d connections, idle timeout %s)%n",
+        out().printf("loom-echo %s listening on %s (engine %s%s, max %d connections, idle timeout %s)%n",
                 version(), Listeners.describe(server.address()), config.engine().cliName(),
+                server.supervision() == Supervision.NONE ? "" : " under a " + describe(server.supervision()),
                 config.maxConnections(), DurationConverter.format(config.idleTimeout()));
         server.udpAddress().ifPresent(udpAddress ->
                 out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
@@ -156,6 +158,10 @@ final class Serve implements Callable<Integer> {
                 .withBandwidth(bandwidth)
                 .withSlicing((int) sliceSpec[0], Duration.ofMillis(sliceSpec[1]))
                 .withCloseAfter(closeAfter).withResetAfter(resetAfter).withStallAfter(stallAfter);
+    }
+
+    private static String describe(Supervision supervision) {
+        return supervision == Supervision.STRUCTURED_TASK_SCOPE ? "StructuredTaskScope" : "thread-per-task executor";
     }
 
     private String version() {

@@ -1,5 +1,6 @@
 package dev.loomecho.engine;
 
+import dev.loomecho.Supervision;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -22,4 +23,9 @@ public interface EchoEngine {
 
     /** Returns when every thread this engine started has ended. Called after all connections are closed. */
     void awaitTermination() throws InterruptedException;
+
+    /** What supervises the connection threads; {@link Supervision#NONE} for engines without such threads. */
+    default Supervision supervision() {
+        return Supervision.NONE;
+    }
 }

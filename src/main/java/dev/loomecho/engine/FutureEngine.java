@@ -1,6 +1,7 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.Supervision;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.FaultyEcho;
 import java.io.IOException;
@@ -10,8 +11,6 @@ import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,8 +27,6 @@ public final class FutureEngine implements EchoEngine {
     private final ServerConfig config;
     private final Connections connections;
     private final AcceptFailures acceptFailures = new AcceptFailures();
-    private final ExecutorService connectionThreads =
-            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
     private AsynchronousChannelGroup group;
     private AsynchronousServerSocketChannel listener;
     private Thread acceptor;
@@ -44,11 +41,22 @@ public final class FutureEngine implements EchoEngine {
         group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
                 Thread.ofPlatform().name("loom-echo-future-io-", 1).daemon().factory());
         listener = Listeners.bindAsynchronous(group, config);
-        acceptor = Thread.ofVirtual().name("loom-echo-accept").start(this::acceptUntilClosed);
+        acceptor = Thread.ofVirtual().name("loom-echo-accept").start(this::superviseConnections);
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
-    private void acceptUntilClosed() {
+    /** As in the virtual engine: the accept loop owns the supervisor its connections are forked into. */
+    private void superviseConnections() {
+        try (var supervisor = ConnectionSupervisor.open("loom-echo-connections",
+                Thread.ofVirtual().name("loom-echo-conn-", 1).factory())) {
+            acceptUntilClosed(supervisor);
+            supervisor.join(); // every connection is closed before the server waits on us
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void acceptUntilClosed(ConnectionSupervisor supervisor) {
         while (listener.isOpen()) {
             AsynchronousSocketChannel channel;
             try {
@@ -66,7 +74,7 @@ public final class FutureEngine implements EchoEngine {
             }
             Connection connection = connections.admit(channel);
             if (connection != null) {
-                connectionThreads.execute(() -> serve(connection, channel));
+                supervisor.fork(() -> serve(connection, channel));
             }
         }
     }
@@ -107,14 +115,18 @@ public final class FutureEngine implements EchoEngine {
     }
 
     @Override
+    public Supervision supervision() {
+        return ConnectionSupervisor.available();
+    }
+
+    @Override
     public void stopAccepting() {
         Listeners.close(listener);
     }
 
     @Override
     public void awaitTermination() throws InterruptedException {
-        acceptor.join();
-        connectionThreads.close(); // waits for every connection thread; their channels are closed by now
+        acceptor.join(); // and with it every connection thread
         group.shutdown();
         group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
     }

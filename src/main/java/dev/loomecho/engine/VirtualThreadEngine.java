@@ -1,6 +1,7 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.Supervision;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.FaultyEcho;
 import java.io.IOException;
@@ -9,8 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.StructuredTaskScope;
-import java.util.concurrent.StructuredTaskScope.Joiner;
 
 /**
  * Thread-per-connection, the model the seeds call simple but unscalable — made scalable: every
@@ -18,9 +17,9 @@ import java.util.concurrent.StructuredTaskScope.Joiner;
  * thread parks in the JDK's poller and gives its carrier back, which is why select, WSAAsyncSelect and
  * WSAEventSelect are no longer needed: the runtime does that multiplexing for us.
  *
- * <p>The trick: the accept loop runs on the thread that owns a {@link StructuredTaskScope} and forks
- * each connection into it (only the owner may fork). The scope supervises every connection; its
- * {@code join()} returns when the last one has ended, so shutdown leaves no thread behind.
+ * <p>The trick: the accept loop runs on the thread that owns a {@link ConnectionSupervisor} — a
+ * {@code StructuredTaskScope} where the JVM offers it — and forks each connection into it (only the owner
+ * may fork). Its {@code join()} returns when the last connection has ended, so shutdown leaves no thread behind.
  */
 public final class VirtualThreadEngine implements EchoEngine {
 
@@ -28,7 +27,7 @@ public final class VirtualThreadEngine implements EchoEngine {
     private final Connections connections;
     private final AcceptFailures acceptFailures = new AcceptFailures();
     private ServerSocketChannel listener;
-    private Thread supervisor;
+    private Thread acceptThread;
 
     public VirtualThreadEngine(ServerConfig config, Connections connections) {
         this.config = config;
@@ -38,25 +37,22 @@ public final class VirtualThreadEngine implements EchoEngine {
     @Override
     public InetSocketAddress start() throws IOException {
         listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
-        supervisor = Thread.ofPlatform().name("loom-echo-accept").daemon().start(this::superviseConnections);
+        acceptThread = Thread.ofPlatform().name("loom-echo-accept").daemon().start(this::superviseConnections);
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
     private void superviseConnections() {
-        // awaitAll: one connection failing must never cancel its siblings, and it keeps no Subtask
-        // objects, so memory stays flat over millions of short connections.
-        try (var scope = StructuredTaskScope.open(Joiner.awaitAll(), cf -> cf
-                .withName("loom-echo-connections")
-                .withThreadFactory(Thread.ofVirtual().name("loom-echo-conn-", 1).factory()))) {
-            acceptUntilClosed(scope);
-            scope.join(); // the server closes every connection before it waits on us, so this returns
+        try (var supervisor = ConnectionSupervisor.open("loom-echo-connections",
+                Thread.ofVirtual().name("loom-echo-conn-", 1).factory())) {
+            acceptUntilClosed(supervisor);
+            supervisor.join(); // the server closes every connection before it waits on us, so this returns
         } catch (InterruptedException e) {
-            // Forced stop: closing the scope interrupts every connection thread, which closes its socket.
+            // Forced stop: closing the supervisor interrupts every connection thread, which closes its socket.
             Thread.currentThread().interrupt();
         }
     }
 
-    private void acceptUntilClosed(StructuredTaskScope<Object, Void> scope) throws InterruptedException {
+    private void acceptUntilClosed(ConnectionSupervisor supervisor) throws InterruptedException {
         while (true) {
             SocketChannel channel;
             try {
@@ -69,7 +65,7 @@ public final class VirtualThreadEngine implements EchoEngine {
             }
             Connection connection = connections.admit(channel);
             if (connection != null) {
-                scope.fork(() -> serve(connection, channel));
+                supervisor.fork(() -> serve(connection, channel));
             }
         }
     }
@@ -107,6 +103,11 @@ public final class VirtualThreadEngine implements EchoEngine {
 
     @Override
     public void awaitTermination() throws InterruptedException {
-        supervisor.join();
+        acceptThread.join();
+    }
+
+    @Override
+    public Supervision supervision() {
+        return ConnectionSupervisor.available();
     }
 }
