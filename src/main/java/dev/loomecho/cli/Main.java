@@ -7,14 +7,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code loom-echo [serve|load|models] ...}. With no subcommand it serves on the defaults, so
- * {@code java --enable-preview -jar loom-echo.jar} alone starts a server.
+ * {@code loom-echo [serve|client|load|models] ...}. With no subcommand it serves on the defaults, so
+ * {@code java -jar loom-echo.jar} alone starts a server.
  */
 @Command(name = "loom-echo",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A TCP echo server (RFC 862) showing how virtual threads replace the Winsock I/O models.",
-        subcommands = {Serve.class, Load.class, Models.class, CommandLine.HelpCommand.class})
+        subcommands = {Serve.class, Client.class, Load.class, Models.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Spec

@@ -6,6 +6,7 @@ import dev.loomecho.ServerConfig;
 import dev.loomecho.Supervision;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.fault.Faults;
+import dev.loomecho.metrics.StatsLog;
 import dev.loomecho.udp.UdpConfig;
 import java.io.PrintWriter;
 import java.net.BindException;
@@ -86,6 +87,11 @@ final class Serve implements Callable<Integer> {
     @Option(names = "--log-connections", description = "Log one line per closed connection: remote, lifetime, bytes.")
     boolean logConnections;
 
+    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Log a live view every DURATION (e.g. 1s): connections, bytes/s, platform threads, "
+                    + "virtual-thread scheduler.")
+    Duration statsInterval;
+
     @Option(names = "--reuse-port",
             description = "Set SO_REUSEPORT so several loom-echo processes can share the port (Linux, BSD).")
     boolean reusePort;
@@ -132,11 +138,16 @@ final class Serve implements Callable<Integer> {
         server.metricsAddress().ifPresent(metrics ->
                 out().printf("loom-echo metrics on http://%s/metrics%n", Listeners.describe(metrics)));
         out().flush();
-        server.awaitClosed();
+        try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
+            server.awaitClosed();
+        }
         return 0;
     }
 
     private ServerConfig toConfig() {
+        if (statsInterval != null && statsInterval.toMillis() < 1) {
+            throw new ParameterException(spec.commandLine(), "stats-interval must be at least 1ms, was " + statsInterval);
+        }
         try {
             return ServerConfig.builder()
                     .bindAddress(bind).port(port).engine(engine).maxConnections(maxConnections)

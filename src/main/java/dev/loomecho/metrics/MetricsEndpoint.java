@@ -41,7 +41,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         }
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
         http.setExecutor(endpoint.threads);
-        http.createContext("/metrics", exchange -> endpoint.respond(exchange, PrometheusText.render(engine, stats.get())));
+        http.createContext("/metrics", exchange -> endpoint.respond(exchange, PrometheusText.render(engine, stats.get(), RuntimeGauges.read())));
         http.start();
         return endpoint;
     }

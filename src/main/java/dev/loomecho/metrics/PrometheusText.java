@@ -2,13 +2,13 @@ package dev.loomecho.metrics;
 
 import dev.loomecho.Stats;
 
-/** Renders {@link Stats} as Prometheus text: HELP and TYPE lines, then one sample per metric. */
+/** Renders {@link Stats} and {@link RuntimeGauges} as Prometheus text: HELP and TYPE lines, then one sample per metric. */
 final class PrometheusText {
 
     private PrometheusText() {
     }
 
-    static String render(String engine, Stats stats) {
+    static String render(String engine, Stats stats, RuntimeGauges threads) {
         String labels = "{engine=\"" + engine + "\"}";
         StringBuilder text = new StringBuilder(1024);
         counter(text, "loomecho_connections_accepted_total", "TCP connections admitted and served.", labels, stats.accepted());
@@ -20,6 +20,14 @@ final class PrometheusText {
         counter(text, "loomecho_sent_bytes_total", "Bytes echoed to TCP clients.", labels, stats.bytesOut());
         counter(text, "loomecho_udp_datagrams_echoed_total", "UDP datagrams echoed.", labels, stats.udpEchoed());
         counter(text, "loomecho_udp_datagrams_dropped_total", "UDP datagrams dropped by the reflection guards or rate limit.", labels, stats.udpDropped());
+        gauge(text, "loomecho_platform_threads", "Live platform (OS) threads in the JVM, carrier threads included.", labels, threads.platformThreads());
+        // The virtual-thread scheduler's gauges exist only where the JVM reports them (JDK 24+).
+        if (threads.schedulerParallelism() >= 0) {
+            gauge(text, "loomecho_vthread_scheduler_parallelism", "Carrier threads the virtual-thread scheduler aims to run.", labels, threads.schedulerParallelism());
+            gauge(text, "loomecho_vthread_scheduler_pool_size", "Carrier threads the virtual-thread scheduler has now.", labels, threads.schedulerPoolSize());
+            gauge(text, "loomecho_vthread_scheduler_mounted", "Virtual threads mounted on a carrier now.", labels, threads.mountedVirtualThreads());
+            gauge(text, "loomecho_vthread_scheduler_queued", "Virtual threads ready to run, queued for a carrier.", labels, threads.queuedVirtualThreads());
+        }
         return text.toString();
     }
 

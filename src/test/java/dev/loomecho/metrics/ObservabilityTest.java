@@ -51,11 +51,38 @@ class ObservabilityTest {
             assertEquals(0, samples.get("loomecho_connections_active"));
             assertEquals(3, samples.get("loomecho_received_bytes_total"));
             assertEquals(3, samples.get("loomecho_sent_bytes_total"));
-            assertEquals(9, samples.size(), "every metric of Stats is exported");
+            assertEquals(9 + 5, samples.size(), "every metric of Stats and the five thread gauges are exported");
+            assertTrue(samples.get("loomecho_platform_threads") >= 3, "at least the accept, reaper and metrics threads");
+            assertEquals(expectedParallelism(), samples.get("loomecho_vthread_scheduler_parallelism"));
+            assertTrue(samples.get("loomecho_vthread_scheduler_pool_size") <= samples.get("loomecho_vthread_scheduler_parallelism") + 256);
+            // The scrape itself runs on a virtual thread, so at least that one is mounted while it reads.
+            assertTrue(samples.get("loomecho_vthread_scheduler_mounted") >= 1);
+            assertTrue(samples.get("loomecho_vthread_scheduler_queued") >= 0);
 
             HttpResponse<String> post = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(405, post.statusCode());
+        }
+    }
+
+    /** The scheduler's default: one carrier per processor, unless the JVM was told otherwise. */
+    private static long expectedParallelism() {
+        String configured = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+        return configured != null ? Long.parseLong(configured) : Runtime.getRuntime().availableProcessors();
+    }
+
+    @Test
+    void liveViewLogsConnectionsBytesAndThreadsEveryInterval() throws Exception {
+        try (ChildServer server = ChildServer.start(0, "--stats-interval", "200ms")) {
+            try (TestClient client = new TestClient(server.address())) {
+                assertArrayEquals(new byte[] {5, 6}, client.echo(new byte[] {5, 6}));
+                await().atMost(Duration.ofSeconds(10)).until(() -> server.output().contains("connections 1 active, 1 accepted"));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.output().lines()
+                    .filter(line -> line.contains("StatsLog")).count() >= 3);
+            String line = server.output().lines().filter(l -> l.contains("connections 1 active")).findFirst().orElseThrow();
+            assertTrue(line.matches(".*\\| platform threads \\d+ \\| virtual-thread scheduler: parallelism \\d+, pool \\d+, "
+                    + "mounted \\d+, queued \\d+$"), line);
         }
     }
 

@@ -1,0 +1,113 @@
+package dev.loomecho.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code loom-echo client} with stdin piped: streams the input to the server and the echo to the output,
+ * byte for byte, checking every echoed byte against what was sent. At the end of the input it
+ * half-closes, so the server knows it has everything, and succeeds once every byte came back and the
+ * server closed.
+ *
+ * <p>Reading and writing run on two threads, as the seeds' blocking client could not: a sender that
+ * waited for each echo would deadlock against an echo server that (rightly) stops reading while its
+ * echo is not read.
+ */
+public final class StreamingClient {
+
+    /** Unechoed bytes allowed in flight; the sender waits beyond that. Larger than any socket buffer pair. */
+    private static final int WINDOW = 8 << 20;
+
+    private final InetSocketAddress server;
+    private final PrintStream messages;
+
+    /** {@code messages}: where failures are described (stderr). */
+    public StreamingClient(InetSocketAddress server, PrintStream messages) {
+        this.server = server;
+        this.messages = messages;
+    }
+
+    /** Returns the exit status: 0 if everything came back unchanged, 1 otherwise (and says why). */
+    public int run(InputStream input, OutputStream echoOut) throws InterruptedException {
+        SentBytes sent = new SentBytes(WINDOW);
+        AtomicBoolean inputEnded = new AtomicBoolean();
+        AtomicReference<IOException> sendFailure = new AtomicReference<>();
+        try (Socket socket = new Socket()) {
+            try {
+                socket.connect(server, 10_000);
+            } catch (IOException e) {
+                messages.println("loom-echo client: cannot connect to " + describe() + ": " + e.getMessage());
+                return 1;
+            }
+            Thread sender = Thread.ofVirtual().name("loom-echo-client-send").start(() -> {
+                try {
+                    send(input, socket, sent, inputEnded);
+                } catch (IOException e) {
+                    sendFailure.set(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            String problem = receive(socket.getInputStream(), echoOut, sent);
+            if (problem == null && !inputEnded.get()) {
+                problem = "the server closed the connection before the input ended, after "
+                        + sent.echoed() + " bytes echoed";
+            }
+            if (problem == null) {
+                sender.join(); // it has written everything; only its half-close may still be returning
+                if (sendFailure.get() != null) {
+                    problem = "sending failed after " + sent.sent() + " bytes: " + sendFailure.get().getMessage();
+                }
+            } else {
+                sender.interrupt(); // it may wait on input that never ends; the process exits without it
+            }
+            if (problem != null) {
+                messages.println("loom-echo client: " + problem);
+                return 1;
+            }
+            return 0;
+        } catch (IOException e) {
+            messages.println("loom-echo client: connection to " + describe() + " broken after " + sent.echoed() + " bytes echoed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private String describe() {
+        return server.getHostString() + ":" + server.getPort();
+    }
+
+    private static void send(InputStream input, Socket socket, SentBytes sent, AtomicBoolean inputEnded)
+            throws IOException, InterruptedException {
+        OutputStream out = socket.getOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        int n;
+        while ((n = input.read(buffer)) >= 0) {
+            sent.add(buffer, 0, n); // before the write: the echo may arrive before write() returns
+            out.write(buffer, 0, n);
+        }
+        inputEnded.set(true); // before the FIN leaves: the server's closing reply cannot overtake this
+        socket.shutdownOutput(); // half-close: "that was all", and the server closes once it has echoed it
+    }
+
+    /** Copies the echo to {@code echoOut} until the server closes; returns what went wrong, or null. */
+    private static String receive(InputStream in, OutputStream echoOut, SentBytes sent) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            long wrongAt = sent.match(buffer, 0, n);
+            if (wrongAt >= 0) {
+                return "wrong echo: byte " + wrongAt + " differs from what was sent";
+            }
+            echoOut.write(buffer, 0, n);
+        }
+        echoOut.flush();
+        return sent.echoed() == sent.sent() ? null
+                : "short echo: the server closed after " + sent.echoed() + " of " + sent.sent() + " bytes";
+    }
+}
