@@ -5,7 +5,7 @@ import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.FutureEngine;
 import dev.loomecho.engine.SelectorEngine;
-import dev.loomecho.engine.VirtualThreadEngine;
+import dev.loomecho.engine.ThreadPerConnectionEngine;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -15,6 +15,8 @@ import java.util.Locale;
  */
 public enum Engine {
     VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope where the JVM offers it",
+            FaultSupport.ALL),
+    PLATFORM("one platform (OS) thread per connection, blocking I/O: the seeds' model, the 'before' of virtual",
             FaultSupport.ALL),
     COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains", FaultSupport.ALL_BUT_RESET),
     FUTURE("asynchronous channels + Future.get() on a virtual thread per connection", FaultSupport.ALL_BUT_RESET),
@@ -53,7 +55,8 @@ public enum Engine {
      */
     EchoEngine create(ServerConfig config, Connections connections) {
         return switch (this) {
-            case VIRTUAL -> new VirtualThreadEngine(config, connections);
+            case VIRTUAL -> ThreadPerConnectionEngine.onVirtualThreads(config, connections);
+            case PLATFORM -> ThreadPerConnectionEngine.onPlatformThreads(config, connections);
             case COMPLETION -> new CompletionEngine(config, connections);
             case FUTURE -> new FutureEngine(config, connections);
             case SELECTOR -> new SelectorEngine(config, connections);

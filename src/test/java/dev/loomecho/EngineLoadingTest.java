@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class EngineLoadingTest {
 
-    private static final String BROKEN = "dev.loomecho.engine.VirtualThreadEngine";
+    private static final String BROKEN = "dev.loomecho.engine.ThreadPerConnectionEngine";
 
     /** Loads the product's classes itself, and fails on one of them as an unloadable class file would. */
     private static final class OneClassMissing extends URLClassLoader {
@@ -48,8 +48,10 @@ class EngineLoadingTest {
             Object[] engines = engineType.getEnumConstants(); // the enum itself loads
             assertEquals(Engine.values().length, engines.length);
 
-            Throwable broken = assertThrows(InvocationTargetException.class, () -> start(loader, "VIRTUAL")).getCause();
-            assertEquals(UnsupportedClassVersionError.class, broken.getClass());
+            for (String needsIt : new String[] {"VIRTUAL", "PLATFORM"}) {
+                Throwable broken = assertThrows(InvocationTargetException.class, () -> start(loader, needsIt)).getCause();
+                assertEquals(UnsupportedClassVersionError.class, broken.getClass());
+            }
 
             for (String engine : new String[] {"COMPLETION", "FUTURE", "SELECTOR"}) {
                 try (AutoCloseable server = start(loader, engine)) {

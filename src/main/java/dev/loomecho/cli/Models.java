@@ -18,7 +18,7 @@ final class Models implements Callable<Integer> {
     }
 
     static final List<Row> ROWS = List.of(
-            new Row("thread per connection", "one OS thread (~1 MiB stack) per client", "virtual"),
+            new Row("thread per connection", "one OS thread (~1 MiB stack) per client", "platform  (virtual replaces it)"),
             new Row("select", "FD_SETSIZE 64; O(n) scans; spins with no sockets", "selector  (virtual replaces it)"),
             new Row("WSAAsyncSelect", "needs a window and its message pump", "selector  (virtual replaces it)"),
             new Row("WSAEventSelect", "64 events per wait; arrays compacted by hand", "selector  (virtual replaces it)"),

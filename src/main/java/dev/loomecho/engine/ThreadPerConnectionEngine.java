@@ -10,28 +10,47 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ThreadFactory;
 
 /**
- * Thread-per-connection, the model the seeds call simple but unscalable — made scalable: every
- * connection gets its own virtual thread doing plain blocking reads and writes. A blocked virtual
- * thread parks in the JDK's poller and gives its carrier back, which is why select, WSAAsyncSelect and
- * WSAEventSelect are no longer needed: the runtime does that multiplexing for us.
+ * Thread-per-connection, the seeds' first model: every connection gets its own thread doing plain
+ * blocking reads and writes. Two engines run this one file and differ only in the threads they fork:
+ * <ul>
+ *   <li>{@code platform} — OS threads, the seeds' own "before": each idle connection holds a kernel thread
+ *       and its stack, and thousands of them keep the scheduler busy switching.</li>
+ *   <li>{@code virtual} (the default) — the same code, made scalable: a blocked virtual thread parks in
+ *       the JDK's poller and gives its carrier back, which is why select, WSAAsyncSelect and
+ *       WSAEventSelect are no longer needed: the runtime does that multiplexing for us.</li>
+ * </ul>
  *
  * <p>The trick: the accept loop runs on the thread that owns a {@link ConnectionSupervisor} — a
  * {@code StructuredTaskScope} where the JVM offers it — and forks each connection into it (only the owner
  * may fork). Its {@code join()} returns when the last connection has ended, so shutdown leaves no thread behind.
  */
-public final class VirtualThreadEngine implements EchoEngine {
+public final class ThreadPerConnectionEngine implements EchoEngine {
 
     private final ServerConfig config;
     private final Connections connections;
+    private final ThreadFactory connectionThreads;
     private final AcceptFailures acceptFailures = new AcceptFailures();
     private ServerSocketChannel listener;
     private Thread acceptThread;
 
-    public VirtualThreadEngine(ServerConfig config, Connections connections) {
+    private ThreadPerConnectionEngine(ServerConfig config, Connections connections, ThreadFactory connectionThreads) {
         this.config = config;
         this.connections = connections;
+        this.connectionThreads = connectionThreads;
+    }
+
+    /** {@code --engine virtual}: one virtual thread per connection. */
+    public static ThreadPerConnectionEngine onVirtualThreads(ServerConfig config, Connections connections) {
+        return new ThreadPerConnectionEngine(config, connections, Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
+    }
+
+    /** {@code --engine platform}: one platform (OS) thread per connection, as in the seeds. */
+    public static ThreadPerConnectionEngine onPlatformThreads(ServerConfig config, Connections connections) {
+        return new ThreadPerConnectionEngine(config, connections,
+                Thread.ofPlatform().name("loom-echo-conn-", 1).daemon().factory());
     }
 
     @Override
@@ -42,8 +61,7 @@ public final class VirtualThreadEngine implements EchoEngine {
     }
 
     private void superviseConnections() {
-        try (var supervisor = ConnectionSupervisor.open("loom-echo-connections",
-                Thread.ofVirtual().name("loom-echo-conn-", 1).factory())) {
+        try (var supervisor = ConnectionSupervisor.open("loom-echo-connections", connectionThreads)) {
             acceptUntilClosed(supervisor);
             supervisor.join(); // the server closes every connection before it waits on us, so this returns
         } catch (InterruptedException e) {
@@ -70,7 +88,7 @@ public final class VirtualThreadEngine implements EchoEngine {
         }
     }
 
-    /** Read what arrived, write all of it back, until EOF. Each call blocks only this virtual thread. */
+    /** Read what arrived, write all of it back, until EOF. Each call blocks only this connection's thread. */
     private void serve(Connection connection, SocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
         try (connection) {
