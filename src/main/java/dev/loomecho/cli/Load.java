@@ -59,11 +59,16 @@ final class Load implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
+    @Option(names = "--driver", paramLabel = "DRIVER",
+            description = "threads: a virtual thread per connection (paces with --rate, churns); selector: one "
+                    + "thread and a Selector for all, the cheaper client for benchmarks. Valid: ${COMPLETION-CANDIDATES}.")
+    LoadOptions.Driver driver = LoadOptions.Driver.THREADS;
+
     @Override
     public Integer call() throws Exception {
         LoadOptions options;
         try {
-            options = new LoadOptions(host, port, connections, messages, duration, size, pipeline, rate, hold, churn);
+            options = new LoadOptions(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, driver);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -27,7 +27,7 @@ public final class Main implements Callable<Integer> {
 
     /** The command line, configured the same way for {@code main} and for tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true); // --driver selector
     }
 
     public static void main(String[] args) {

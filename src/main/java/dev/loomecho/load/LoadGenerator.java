@@ -54,6 +54,32 @@ public final class LoadGenerator {
 
     public LoadResult run() throws InterruptedException {
         InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
+        long start = options.driver() == LoadOptions.Driver.SELECTOR ? driveWithSelector(address) : driveWithThreads(address);
+        double seconds = (System.nanoTime() - start - options.hold().toNanos()) / 1e9;
+        synchronized (total) {
+            total.add(latencies.getIntervalHistogram());
+            return new LoadResult(connected.sum(), connectErrors.sum(), failures.sum(), messages.sum(),
+                    bytes.sum(), Math.max(seconds, 1e-9), micros(total.getValueAtPercentile(50)),
+                    micros(total.getValueAtPercentile(90)), micros(total.getValueAtPercentile(99)),
+                    micros(total.getValueAtPercentile(99.9)), micros(total.getMaxValue()));
+        }
+    }
+
+    /** One selector thread drives every connection; returns when the measured phase started. */
+    private long driveWithSelector(InetSocketAddress address) throws InterruptedException {
+        try (SelectorDriver driver = SelectorDriver.connect(options, address, this)) {
+            long start = System.nanoTime();
+            Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
+                    .start(() -> reportEverySecond(start));
+            driver.run(start);
+            reporter.interrupt();
+            reporter.join();
+            return start;
+        }
+    }
+
+    /** A virtual thread per connection (or per churning client); returns when the measured phase started. */
+    private long driveWithThreads(InetSocketAddress address) throws InterruptedException {
         CountDownLatch ready = new CountDownLatch(options.connections());
         CountDownLatch go = new CountDownLatch(1);
         long start;
@@ -79,14 +105,34 @@ public final class LoadGenerator {
             reporter.interrupt();
             reporter.join();
         }
-        double seconds = (System.nanoTime() - start - options.hold().toNanos()) / 1e9;
-        synchronized (total) {
-            total.add(latencies.getIntervalHistogram());
-            return new LoadResult(connected.sum(), connectErrors.sum(), failures.sum(), messages.sum(),
-                    bytes.sum(), Math.max(seconds, 1e-9), micros(total.getValueAtPercentile(50)),
-                    micros(total.getValueAtPercentile(90)), micros(total.getValueAtPercentile(99)),
-                    micros(total.getValueAtPercentile(99.9)), micros(total.getMaxValue()));
-        }
+        return start;
+    }
+
+    // What the drivers report, from whichever thread: the tallies behind the result.
+
+    void connectedOne() {
+        connected.increment();
+    }
+
+    void connectFailed() {
+        connectErrors.increment();
+    }
+
+    /** A connection ended because an echo was wrong or short, or its socket failed. */
+    void failed() {
+        failures.increment();
+    }
+
+    /** One message of {@code size} bytes came back verified, {@code latencyNanos} after it was sent. */
+    void echoed(int size, long latencyNanos) {
+        latencies.recordValue(Math.max(0, latencyNanos));
+        messages.increment();
+        bytes.add(size);
+    }
+
+    /** Whether a message count reached, or the duration over, ends a connection after {@code sent} messages. */
+    boolean done(long sent) {
+        return options.duration() != null ? stop.get() : sent >= options.messages();
     }
 
     /** One long-lived connection: batches of {@code pipeline} messages, each echo verified. */
@@ -146,10 +192,6 @@ public final class LoadGenerator {
                 failures.increment();
             }
         }
-    }
-
-    private boolean done(long sent) {
-        return options.duration() != null ? stop.get() : sent >= options.messages();
     }
 
     private Socket connect(InetSocketAddress address) throws IOException {
@@ -279,7 +321,7 @@ public final class LoadGenerator {
         }
     }
 
-    private static void sleepUntil(long deadline) {
+    static void sleepUntil(long deadline) {
         long remaining;
         while ((remaining = deadline - System.nanoTime()) > 0) {
             LockSupport.parkNanos(remaining);

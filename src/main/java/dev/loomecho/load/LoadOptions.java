@@ -17,14 +17,33 @@ import java.util.Objects;
  *                    latency is then measured from each message's scheduled time (no coordinated omission)
  * @param hold        keep every connection open and silent this long before the first message (idle test)
  * @param churn       open a new connection for every message: connect, echo, close
+ * @param driver      what drives the connections: a virtual thread each, or one selector thread for all
  */
 public record LoadOptions(
         String host, int port, int connections, long messages, Duration duration, int size, int pipeline,
-        double rate, Duration hold, boolean churn) {
+        double rate, Duration hold, boolean churn, Driver driver) {
+
+    /** How the load generator waits for its connections. */
+    public enum Driver {
+        /** A virtual thread per connection, blocking I/O: simple, and it paces ({@code rate}) and churns. */
+        THREADS,
+        /**
+         * One platform thread and a {@code Selector} for every connection: far less scheduling per
+         * message, so the client is less often the bottleneck when a benchmark measures the server.
+         */
+        SELECTOR
+    }
+
+    /** The thread-per-connection driver. */
+    public LoadOptions(String host, int port, int connections, long messages, Duration duration, int size,
+                       int pipeline, double rate, Duration hold, boolean churn) {
+        this(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, Driver.THREADS);
+    }
 
     public LoadOptions {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(hold, "hold");
+        Objects.requireNonNull(driver, "driver");
         require(port >= 1 && port <= 65_535, "port must be 1..65535, was " + port);
         require(connections >= 1, "connections must be at least 1, was " + connections);
         require(duration != null || messages >= 1, "messages must be at least 1, was " + messages);
@@ -33,6 +52,9 @@ public record LoadOptions(
         require(pipeline >= 1, "pipeline must be at least 1, was " + pipeline);
         require(rate >= 0, "rate must not be negative, was " + rate);
         require(rate == 0 || pipeline == 1, "--rate paces single messages: use it with --pipeline 1");
+        require(driver == Driver.THREADS || (rate == 0 && !churn),
+                "--driver selector neither paces nor churns: use --driver threads for --rate and --churn");
+        require(size <= Integer.MAX_VALUE / 2 / pipeline, "size x pipeline must stay under 1 GiB");
     }
 
     private static void require(boolean condition, String message) {

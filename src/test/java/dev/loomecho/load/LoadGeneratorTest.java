@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.loomecho.EchoServer;
 import dev.loomecho.cli.Main;
+import dev.loomecho.load.LoadOptions.Driver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,19 +20,23 @@ import java.net.Socket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import picocli.CommandLine;
 
 @Timeout(60)
 class LoadGeneratorTest {
 
-    private static LoadOptions options(int port, int connections, long messages, int size, int pipeline) {
-        return new LoadOptions("127.0.0.1", port, connections, messages, null, size, pipeline, 0, Duration.ZERO, false);
+    private static LoadOptions options(Driver driver, int port, int connections, long messages, int size, int pipeline) {
+        return new LoadOptions("127.0.0.1", port, connections, messages, null, size, pipeline, 0, Duration.ZERO, false,
+                driver);
     }
 
-    @Test
-    void verifiesEveryEchoAgainstOurServer() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void verifiesEveryEchoAgainstOurServer(Driver driver) throws Exception {
         try (EchoServer server = EchoServer.builder().port(0).start()) {
-            LoadResult result = LoadGenerator.run(options(server.port(), 20, 50, 1000, 4));
+            LoadResult result = LoadGenerator.run(options(driver, server.port(), 20, 50, 1000, 4));
             assertTrue(result.ok(), result.toText());
             assertEquals(20 * 52, result.messages(), "50 messages rounded up to whole pipelines of 4");
             assertEquals(result.bytes(), server.stats().bytesOut());
@@ -39,45 +44,49 @@ class LoadGeneratorTest {
         }
     }
 
-    @Test
-    void aPipelineLargerThanTheSocketBuffersDoesNotDeadlock() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void aPipelineLargerThanTheSocketBuffersDoesNotDeadlock(Driver driver) throws Exception {
         try (EchoServer server = EchoServer.builder().port(0).bufferSize(4096).start()) {
             // 64 x 64 KiB = 4 MiB per batch: written before reading, both sides would block forever
-            LoadResult result = LoadGenerator.run(options(server.port(), 2, 128, 65536, 64));
+            LoadResult result = LoadGenerator.run(options(driver, server.port(), 2, 128, 65536, 64));
             assertTrue(result.ok(), result.toText());
             assertEquals(2 * 128, result.messages());
         }
     }
 
-    @Test
-    void aServerThatFlipsOneByteFailsTheRun() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void aServerThatFlipsOneByteFailsTheRun(Driver driver) throws Exception {
         try (CorruptingServer corrupt = new CorruptingServer()) {
-            LoadResult result = LoadGenerator.run(options(corrupt.port(), 1, 100, 64, 1));
+            LoadResult result = LoadGenerator.run(options(driver, corrupt.port(), 1, 100, 64, 1));
             assertFalse(result.ok());
             assertEquals(1, result.failures());
             assertEquals(CorruptingServer.CORRUPT_AT / 64, result.messages(), "messages before the flipped byte pass");
         }
     }
 
-    @Test
-    void countsRefusedConnections() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void countsRefusedConnections(Driver driver) throws Exception {
         int closedPort;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = probe.getLocalPort(); // nothing listens here once the probe is closed
         }
-        LoadResult result = LoadGenerator.run(options(closedPort, 5, 1, 8, 1));
+        LoadResult result = LoadGenerator.run(options(driver, closedPort, 5, 1, 8, 1));
         assertEquals(5, result.connectErrors());
         assertEquals(0, result.connections());
         assertFalse(result.ok());
     }
 
-    @Test
-    void connectionsTurnedAwayByTheServerAreFailures() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void connectionsTurnedAwayByTheServerAreFailures(Driver driver) throws Exception {
         try (EchoServer server = EchoServer.builder().port(0).maxConnections(1).start();
              Socket occupant = new Socket(server.address().getAddress(), server.port())) {
             occupant.getOutputStream().write(1);
             assertEquals(1, occupant.getInputStream().read()); // the one slot is taken
-            LoadResult result = LoadGenerator.run(options(server.port(), 3, 1, 8, 1));
+            LoadResult result = LoadGenerator.run(options(driver, server.port(), 3, 1, 8, 1));
             assertEquals(3, result.failures(), "each rejected connection ends in a short echo");
         }
     }
@@ -104,6 +113,33 @@ class LoadGeneratorTest {
             cli.setOut(new PrintWriter(new StringWriter(), true));
             assertEquals(1, cli.execute("load", "--port", String.valueOf(corrupt.port()), "-c", "1", "-m", "100"));
         }
+    }
+
+    @Test
+    void theSelectorDriverRunsForADurationFromTheCommandLine() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).start()) {
+            StringWriter out = new StringWriter();
+            CommandLine cli = Main.commandLine();
+            cli.setOut(new PrintWriter(out, true));
+            int exit = cli.execute("load", "--driver", "selector", "--port", String.valueOf(server.port()),
+                    "-c", "20", "-s", "100", "--pipeline", "3", "-d", "500ms", "--json");
+            assertEquals(0, exit);
+            JsonObject json = JsonParser.parseString(out.toString()).getAsJsonObject();
+            assertTrue(json.get("ok").getAsBoolean());
+            assertEquals(20, json.get("connections").getAsLong());
+            assertTrue(json.get("messages").getAsLong() >= 20 * 3, json.toString());
+            assertEquals(0, json.get("messages").getAsLong() % 3, "whole batches only: every batch is verified to its end");
+            assertEquals(json.get("bytes").getAsLong(), server.stats().bytesOut());
+        }
+    }
+
+    @Test
+    void theSelectorDriverNeitherPacesNorChurns() {
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        assertEquals(2, cli.execute("load", "--driver", "selector", "--churn"));
+        assertTrue(err.toString().contains("--driver threads"), err.toString());
     }
 
     @Test
