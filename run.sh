@@ -27,6 +27,9 @@ find_java_home() {
   if [[ -n "${JAVA_HOME:-}" ]] && is_recent_java "$JAVA_HOME/bin/java"; then
     echo "$JAVA_HOME"; return
   fi
+  if [[ -n "${JAVA_HOME:-}" ]]; then
+    echo "run.sh: JAVA_HOME=$JAVA_HOME is not a Java $REQUIRED_JAVA+; looking further" >&2
+  fi
   if is_recent_java "$TEMURIN_25/bin/java"; then
     echo "$TEMURIN_25"; return
   fi
@@ -56,26 +59,38 @@ maven() { # mvn if installed, else the Maven Wrapper, which downloads a pinned M
   fi
 }
 
+jar_property() { # prints property $1 of the loom-echo.properties inside $JAR (empty if absent)
+  local properties
+  if command -v unzip >/dev/null 2>&1; then
+    properties=$(unzip -p "$JAR" loom-echo.properties 2>/dev/null || true)
+  else
+    local dir; dir=$(mktemp -d)
+    properties=$(cd "$dir" && "$JAVA_HOME/bin/jar" xf "$OLDPWD/$JAR" loom-echo.properties 2>/dev/null \
+      && cat loom-echo.properties || true)
+    rm -rf "$dir"
+  fi
+  sed -n "s/^$1=\([0-9A-Za-z.-]*\).*/\1/p" <<<"$properties"
+}
+
+# Rebuilds when the jar is missing, older than the sources, or built by another Java release (which
+# decides whether it holds the StructuredTaskScope supervisor, compiled only by JDK 25).
 build_if_stale() {
-  if [[ ! -f "$JAR" ]] || [[ -n "$(find pom.xml src/main -newer "$JAR" -print -quit)" ]]; then
+  if [[ ! -f "$JAR" ]] || [[ -n "$(find pom.xml src/main -newer "$JAR" -print -quit)" ]] \
+     || [[ "$(jar_property build.release)" != "$JAVA_MAJOR" ]]; then
+    if [[ ! -x "$JAVA_HOME/bin/javac" ]]; then
+      echo "run.sh: $JAVA_HOME is a Java runtime without javac; building loom-echo needs a JDK $REQUIRED_JAVA+" >&2
+      exit 1
+    fi
     echo "run.sh: building $JAR with Java $JAVA_MAJOR ..." >&2
     maven -B -q -DskipTests package >&2
     touch "$JAR" # shade keeps an old timestamp; mark the jar as fresh so the next run does not rebuild
   fi
 }
 
-# The JDK release the jar's StructuredTaskScope supervisor was compiled for (empty if none): only that
-# release, started with --enable-preview, can load it. Any other JDK runs the jar without the flag.
-preview_release() {
-  if command -v unzip >/dev/null 2>&1; then
-    unzip -p "$JAR" loom-echo.properties
-  else
-    cat target/classes/loom-echo.properties
-  fi 2>/dev/null | sed -n 's/^preview\.release=\([0-9]*\).*/\1/p'
-}
-
+# --enable-preview only for the release the jar's StructuredTaskScope supervisor was compiled for: only
+# that release, started with the flag, can load it. Any other Java runs the jar without the flag.
 java_options() { # what to pass to $JAVA before -jar
-  if [[ "$(preview_release)" == "$JAVA_MAJOR" ]]; then
+  if [[ "$(jar_property preview.release)" == "$JAVA_MAJOR" ]]; then
     echo "--enable-preview"
   fi
 }

@@ -39,8 +39,9 @@ public final class EchoServer implements AutoCloseable {
         this.config = config;
         this.connections = new Connections(config);
         this.engine = config.engine().create(config, connections);
-        // Asking now settles (and logs, once per JVM) which supervisor runs, before any server thread starts.
-        log.debug("starting engine {} (supervision {})", config.engine().cliName(), engine.supervision());
+        // Settles (and logs, once per JVM) which supervisor runs, before any thread of the server starts.
+        Supervision supervision = engine.supervision();
+        log.debug("starting engine {} (supervision {})", config.engine().cliName(), supervision);
         this.address = engine.start();
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);

@@ -2,6 +2,7 @@ package dev.loomecho;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.fault.Faults;
 import java.io.IOException;
@@ -29,12 +30,26 @@ class ReadmeExamplesTest {
         try (EchoServer echo = EchoServer.builder().port(0)
                 .faults(Faults.NONE.withLatency(Duration.ofMillis(50), Duration.ofMillis(10))
                                    .withSlicing(3, Duration.ofMillis(5)))
+                .drainTimeout(Duration.ZERO) // close() need not wait for the connection the stall keeps open
                 .start();
-             MyClient client = new MyClient("127.0.0.1", echo.port())) { // closed first: echo.close() need not drain it
+             MyClient client = new MyClient("127.0.0.1", echo.port())) {
             assertEquals("hello, world", client.roundTrip("hello, world")); // arrives 3 bytes at a time
 
             echo.faults(Faults.NONE.withStallAfter(0));                     // now the server goes silent
             assertThrows(SocketTimeoutException.class, () -> client.roundTrip("ping"));
+        }
+    }
+
+    @Test
+    void theFaultExamplesServerClosesWithoutWaitingForTheDefaultDrain() throws Exception {
+        EchoServer echo = EchoServer.builder().port(0).drainTimeout(Duration.ZERO).start();
+        try (MyClient client = new MyClient("127.0.0.1", echo.port())) {
+            echo.faults(Faults.NONE.withStallAfter(0));
+            assertThrows(SocketTimeoutException.class, () -> client.roundTrip("ping"));
+            long started = System.nanoTime();
+            echo.close(); // the stalled connection is still open: with the default drain this takes 2 s
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertTrue(took.compareTo(ServerConfig.defaults().drainTimeout().dividedBy(2)) < 0, "close() took " + took);
         }
     }
 

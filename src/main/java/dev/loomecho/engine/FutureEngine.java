@@ -53,6 +53,8 @@ public final class FutureEngine implements EchoEngine {
             supervisor.join(); // every connection is closed before the server waits on us
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            Listeners.close(listener); // however the loop ended, the port must not stay bound and unserved
         }
     }
 
@@ -70,6 +72,7 @@ public final class FutureEngine implements EchoEngine {
                 }
                 continue;
             } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // so join() below turns into the forced stop
                 return;
             }
             Connection connection = connections.admit(channel);
@@ -110,6 +113,7 @@ public final class FutureEngine implements EchoEngine {
             acceptFailures.recordAndBackOff(cause instanceof IOException io ? io : new IOException(cause));
             return true;
         } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
             return false;
         }
     }

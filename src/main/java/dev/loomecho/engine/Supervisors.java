@@ -35,6 +35,9 @@ final class Supervisors {
         try {
             return STRUCTURED_SUPERVISOR.newInstance(name, threads);
         } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot open " + STRUCTURED, e); // loaded fine, so cannot happen
@@ -49,7 +52,7 @@ final class Supervisors {
             log.info("connection threads are supervised by a StructuredTaskScope (Java {} with --enable-preview); "
                     + "without the flag, or on another JDK, a thread-per-task executor does the same job", jdk);
             return constructor;
-        } catch (ClassNotFoundException | LinkageError | NoSuchMethodException e) {
+        } catch (ClassNotFoundException | LinkageError | NoSuchMethodException | ClassCastException e) {
             log.info("connection threads are supervised by a thread-per-task executor (Java {}); to supervise them "
                     + "with a StructuredTaskScope, run a jar built on JDK 25 on Java 25 with --enable-preview "
                     + "(./run.sh does)", jdk);

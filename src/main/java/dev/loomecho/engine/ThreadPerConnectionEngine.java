@@ -67,6 +67,8 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         } catch (InterruptedException e) {
             // Forced stop: closing the supervisor interrupts every connection thread, which closes its socket.
             Thread.currentThread().interrupt();
+        } finally {
+            Listeners.close(listener); // however the loop ended, the port must not stay bound and unserved
         }
     }
 

@@ -41,6 +41,8 @@ public final class LoadGenerator {
     private final LongAdder connectErrors = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final AtomicBoolean stop = new AtomicBoolean();
+    /** This process's CPU time when the measured phase began (the hold included); -1 if unknown. */
+    private long measuredCpuStart = -1;
 
     /** {@code progress}: where a line per second goes on runs longer than two seconds; may be null. */
     public LoadGenerator(LoadOptions options, PrintStream progress) {
@@ -54,14 +56,17 @@ public final class LoadGenerator {
 
     public LoadResult run() throws InterruptedException {
         InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
+        long connecting = System.nanoTime();
         long start = options.driver() == LoadOptions.Driver.SELECTOR ? driveWithSelector(address) : driveWithThreads(address);
         double seconds = (System.nanoTime() - start - options.hold().toNanos()) / 1e9;
+        double cpuSeconds = measuredCpuStart < 0 ? -1 : (ProcessCpu.nanos() - measuredCpuStart) / 1e9;
         synchronized (total) {
             total.add(latencies.getIntervalHistogram());
             return new LoadResult(connected.sum(), connectErrors.sum(), failures.sum(), messages.sum(),
                     bytes.sum(), Math.max(seconds, 1e-9), micros(total.getValueAtPercentile(50)),
                     micros(total.getValueAtPercentile(90)), micros(total.getValueAtPercentile(99)),
-                    micros(total.getValueAtPercentile(99.9)), micros(total.getMaxValue()));
+                    micros(total.getValueAtPercentile(99.9)), micros(total.getMaxValue()),
+                    (start - connecting) / 1e9, cpuSeconds);
         }
     }
 
@@ -69,6 +74,7 @@ public final class LoadGenerator {
     private long driveWithSelector(InetSocketAddress address) throws InterruptedException {
         try (SelectorDriver driver = SelectorDriver.connect(options, address, this)) {
             long start = System.nanoTime();
+            measuredCpuStart = ProcessCpu.nanos();
             Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
                     .start(() -> reportEverySecond(start));
             driver.run(start);
@@ -93,6 +99,7 @@ public final class LoadGenerator {
             }
             ready.await();
             start = System.nanoTime();
+            measuredCpuStart = ProcessCpu.nanos();
             go.countDown();
             Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
                     .start(() -> reportEverySecond(start));

@@ -1,7 +1,7 @@
 package dev.loomecho.cli;
 
 /**
- * The runnable jar's entry point, compiled for Java 8 so that any JVM can load it. On a JVM older than
+ * The runnable jar's entry point, compiled for Java 8 so that Java 8 to 20 can load it. On a JVM older than
  * loom-echo needs it prints one line — what is needed, what was found, what to do — and exits 1,
  * where the JVM itself would print an {@code UnsupportedClassVersionError} and its stack trace.
  */
@@ -16,8 +16,9 @@ public final class Launcher {
         int found = featureVersion(System.getProperty("java.specification.version"));
         if (found < REQUIRED_JAVA) {
             System.err.println("loom-echo needs Java " + REQUIRED_JAVA + " or newer, but this is Java "
-                    + System.getProperty("java.version") + " (" + System.getProperty("java.home") + "): run ./run.sh, "
-                    + "which finds a JDK " + REQUIRED_JAVA + "+, or set JAVA_HOME to one and use $JAVA_HOME/bin/java -jar");
+                    + System.getProperty("java.version") + " (" + System.getProperty("java.home") + "): start the jar "
+                    + "with a Java " + REQUIRED_JAVA + "+ ($JAVA_HOME/bin/java -jar with JAVA_HOME set to one), or in a "
+                    + "loom-echo checkout use ./run.sh, which finds one");
             System.exit(1);
         }
         Main.main(args); // resolved only here, after the check: Main is compiled for Java 21

@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Properties;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -57,11 +57,14 @@ class ConsumerIT {
 
     /** target/loom-echo-VERSION.jar: the artifact {@code mvn install} publishes, without the runnable jar's extras. */
     private static Path libraryJar() throws IOException {
-        try (Stream<Path> files = Files.list(Path.of("target"))) {
-            return files.filter(p -> p.getFileName().toString().matches("loom-echo-\\d.*\\.jar"))
-                    .filter(p -> !p.getFileName().toString().endsWith("-all.jar"))
-                    .findFirst().orElseThrow(() -> new IllegalStateException("no library jar in target/: run after package"))
-                    .toAbsolutePath();
+        Properties build = new Properties();
+        try (var in = Files.newInputStream(Path.of("target/classes/loom-echo.properties"))) {
+            build.load(in);
         }
+        Path jar = Path.of("target", "loom-echo-" + build.getProperty("version") + ".jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run this test after package");
+        }
+        return jar;
     }
 }
