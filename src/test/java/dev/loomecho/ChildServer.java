@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -20,10 +21,12 @@ import java.util.regex.Pattern;
 public final class ChildServer implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on ([\\d.]+):(\\d+)");
+    private static final Pattern CONTROL = Pattern.compile("control API on http://([\\d.]+):(\\d+)");
 
     private final Process process;
     private final StringBuffer output = new StringBuffer();
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final CompletableFuture<Integer> controlPort = new CompletableFuture<>();
     private final Thread collector;
 
     private ChildServer(Process process) {
@@ -33,7 +36,12 @@ public final class ChildServer implements AutoCloseable {
 
     /** Starts {@code serve --port 0 ARGS} from the test classpath; with {@code openFileLimit > 0} under {@code ulimit -n}. */
     public static ChildServer start(int openFileLimit, String... args) throws IOException {
-        return start(openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+        return start(Map.of(), openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+    }
+
+    /** Starts {@code serve --port 0 ARGS} from the test classpath, with {@code environment} added to ours. */
+    public static ChildServer startWithEnvironment(Map<String, String> environment, String... args) throws IOException {
+        return start(environment, 0, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
     }
 
     /**
@@ -45,10 +53,11 @@ public final class ChildServer implements AutoCloseable {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run this test after `mvn package`");
         }
-        return start(openFileLimit, List.of("-jar", jar.toString()), args);
+        return start(Map.of(), openFileLimit, List.of("-jar", jar.toString()), args);
     }
 
-    private static ChildServer start(int openFileLimit, List<String> launch, String... args) throws IOException {
+    private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
+                                     String... args) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "--enable-preview", "-Xmx256m"));
         java.addAll(launch);
@@ -59,7 +68,9 @@ public final class ChildServer implements AutoCloseable {
             command.addAll(List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash"));
         }
         command.addAll(java);
-        return new ChildServer(new ProcessBuilder(command).redirectErrorStream(true).start());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        return new ChildServer(builder.start());
     }
 
     private void collectOutput() {
@@ -71,16 +82,26 @@ public final class ChildServer implements AutoCloseable {
                 if (m.find()) {
                     port.complete(Integer.parseInt(m.group(2)));
                 }
+                Matcher control = CONTROL.matcher(line);
+                if (control.find()) {
+                    controlPort.complete(Integer.parseInt(control.group(2)));
+                }
             }
         } catch (IOException e) {
             // the process is gone
         } finally {
             port.completeExceptionally(new IllegalStateException("child exited before listening:\n" + output));
+            controlPort.completeExceptionally(new IllegalStateException("child exited without a control API:\n" + output));
         }
     }
 
     public InetSocketAddress address() throws Exception {
         return new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS));
+    }
+
+    /** The control API's address, when started with {@code --control-port}. */
+    public InetSocketAddress controlAddress() throws Exception {
+        return new InetSocketAddress("127.0.0.1", controlPort.get(30, TimeUnit.SECONDS));
     }
 
     public long pid() {
