@@ -53,11 +53,6 @@ public final class Connection implements AutoCloseable {
         return toxic ? owner.faults() : Faults.NONE;
     }
 
-    /** Whether the server's faults, now and after any change, apply to this connection. */
-    public boolean isToxic() {
-        return toxic;
-    }
-
     /** Records {@code n} bytes read from the peer. */
     public void received(int n) {
         lastProgressNanos = System.nanoTime();
