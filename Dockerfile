@@ -11,8 +11,10 @@ FROM eclipse-temurin:25-jre
 RUN useradd --system --uid 10001 loomecho
 COPY --from=build /src/target/loom-echo.jar /app/loom-echo.jar
 USER 10001
-# 7007: the echo (TCP); 9090: Prometheus metrics.
-EXPOSE 7007 9090
+# 7007: the echo (TCP); 9090: Prometheus metrics; 9091: the control API (change faults over HTTP), off
+# unless asked for. Off loopback it needs a token, best passed in the environment (ps shows arguments):
+#   docker run -p 7007:7007 -p 9091:9091 -e LOOM_ECHO_CONTROL_TOKEN="$(openssl rand -hex 32)" loom-echo --control-port 9091
+EXPOSE 7007 9090 9091
 # java runs as PID 1, so `docker stop` (SIGTERM) reaches loom-echo directly: it drains and exits 0.
 # --bind 0.0.0.0: inside a container loopback is unreachable from outside; the platform's network isolates.
 ENTRYPOINT ["java", "--enable-preview", "-XX:MaxRAMPercentage=75", "-jar", "/app/loom-echo.jar", \

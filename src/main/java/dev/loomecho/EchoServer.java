@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import dev.loomecho.control.ControlEndpoint;
 import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
@@ -32,6 +33,7 @@ public final class EchoServer implements AutoCloseable {
     private final InetSocketAddress address;
     private final UdpEcho udp;
     private final MetricsEndpoint metrics;
+    private final ControlEndpoint control;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -45,6 +47,7 @@ public final class EchoServer implements AutoCloseable {
         this.address = engine.start();
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);
+        this.control = startOrCloseAll(this::startControl);
         this.idleReaper = new IdleReaper(connections, config.idleTimeout());
         log.debug("listening on {}", Listeners.describe(address));
     }
@@ -86,6 +89,17 @@ public final class EchoServer implements AutoCloseable {
                 new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), this::stats);
     }
 
+    /** Only here is {@link ControlEndpoint} loaded, so embedders without Gson never need it with the port off. */
+    private ControlEndpoint startControl() throws IOException {
+        return config.controlPort() < 0 ? null : ControlEndpoint.start(
+                new InetSocketAddress(config.bindAddress(), config.controlPort()), config.controlToken(), this);
+    }
+
+    /** Where the control API ({@code /faults}, {@code /stats}) is served, when {@code controlPort} is set. */
+    public Optional<InetSocketAddress> controlAddress() {
+        return control == null ? Optional.empty() : Optional.of(control.address());
+    }
+
     /** Where {@code /metrics} is served, when {@code metricsPort} is set. */
     public Optional<InetSocketAddress> metricsAddress() {
         return Optional.ofNullable(metrics).map(MetricsEndpoint::address);
@@ -117,14 +131,16 @@ public final class EchoServer implements AutoCloseable {
         return engine.supervision();
     }
 
-    /** The faults every echo goes through right now. */
+    /** The faults every toxic connection's echo goes through right now (every connection, at toxicity 1). */
     public Faults faults() {
         return connections.faults();
     }
 
     /**
-     * Changes the injected faults on the running server, from each connection's next echo on; pass
-     * {@link Faults#NONE} to go back to a plain echo. Not available on the selector engine.
+     * Changes the injected faults on the running server, from each toxic connection's next echo on; pass
+     * {@link Faults#NONE} to go back to a plain echo. Which connections are toxic was chosen when each was
+     * accepted; the new {@link Faults#toxicity()} chooses for connections accepted from now on. Not
+     * available on the selector engine.
      */
     public void faults(Faults faults) {
         ServerConfig.requireFaultsSupported(config.engine(), faults);
@@ -158,6 +174,9 @@ public final class EchoServer implements AutoCloseable {
             connections.closeAll();
             Thread.currentThread().interrupt();
         } finally {
+            if (control != null) {
+                control.close();
+            }
             if (metrics != null) {
                 metrics.close();
             }

@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Everything a server needs to start, validated once. The CLI and the embedding API both build this
@@ -25,6 +27,12 @@ import java.util.Objects;
  * @param metricsPort    port of the Prometheus {@code /metrics} endpoint on the bind address; -1 = off, 0 = any
  * @param logConnections log one line per closed connection (remote, lifetime, bytes)
  * @param reusePort      set SO_REUSEPORT, so several processes can share one port (Linux, BSD)
+ * @param seed           seeds the per-connection toxicity choices ({@link Faults#toxicity()}), so a run can be
+ *                       repeated; empty = a different sequence each time
+ * @param controlPort    port of the HTTP control API ({@code /faults}, {@code /stats}) on the bind address;
+ *                       -1 = off, 0 = any. It changes how the server behaves, so off loopback it needs a token
+ * @param controlToken   the bearer token the control API requires; required when it listens off loopback.
+ *                       Never logged: {@link #toString()} hides it
  */
 public record ServerConfig(
         InetAddress bindAddress,
@@ -39,7 +47,10 @@ public record ServerConfig(
         Faults faults,
         int metricsPort,
         boolean logConnections,
-        boolean reusePort) {
+        boolean reusePort,
+        OptionalLong seed,
+        int controlPort,
+        Optional<String> controlToken) {
 
     public static final int DEFAULT_PORT = 7007;
     /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
@@ -62,6 +73,18 @@ public record ServerConfig(
                 "buffer-size must be " + MIN_BUFFER_SIZE + ".." + MAX_BUFFER_SIZE + " bytes, was " + bufferSize);
         require(!drainTimeout.isNegative(), "drain-timeout must not be negative, was " + drainTimeout);
         require(threads >= 1, "threads must be at least 1, was " + threads);
+        Objects.requireNonNull(seed, "seed");
+        Objects.requireNonNull(controlToken, "controlToken");
+        require(controlPort >= -1 && controlPort <= 65_535, "control-port must be 0..65535 (-1 = off), was " + controlPort);
+        require(controlToken.stream().allMatch(ServerConfig::isBearerToken),
+                "control-token must be printable ASCII without spaces"); // the message must not echo the token
+        require(controlPort < 0 || bindAddress.isLoopbackAddress() || controlToken.isPresent(), "control-port on "
+                + bindAddress.getHostAddress() + " (not loopback) needs --control-token or LOOM_ECHO_CONTROL_TOKEN: "
+                + "anyone who reaches the port could change how the server behaves");
+    }
+
+    private static boolean isBearerToken(String token) {
+        return !token.isEmpty() && token.chars().allMatch(c -> c > ' ' && c < 0x7f);
     }
 
     public static Builder builder() {
@@ -75,6 +98,17 @@ public record ServerConfig(
 
     public InetSocketAddress socketAddress() {
         return new InetSocketAddress(bindAddress, port);
+    }
+
+    /** Written out so that the control token never appears in a log line or an exception message. */
+    @Override
+    public String toString() {
+        return "ServerConfig[bindAddress=" + bindAddress + ", port=" + port + ", engine=" + engine
+                + ", maxConnections=" + maxConnections + ", idleTimeout=" + idleTimeout + ", bufferSize=" + bufferSize
+                + ", drainTimeout=" + drainTimeout + ", threads=" + threads + ", udp=" + udp + ", faults=" + faults
+                + ", metricsPort=" + metricsPort + ", logConnections=" + logConnections + ", reusePort=" + reusePort
+                + ", seed=" + seed + ", controlPort=" + controlPort
+                + ", controlToken=" + (controlToken.isPresent() ? "(hidden)" : "none") + "]";
     }
 
     /** Where UDP listens: the bind address, and {@code udp.port()} or else the TCP port actually bound. */
@@ -113,6 +147,9 @@ public record ServerConfig(
         private int metricsPort = -1;
         private boolean logConnections;
         private boolean reusePort;
+        private OptionalLong seed = OptionalLong.empty();
+        private int controlPort = -1;
+        private Optional<String> controlToken = Optional.empty();
 
         private Builder() {
         }
@@ -185,9 +222,31 @@ public record ServerConfig(
             return this;
         }
 
+        /** Seeds the toxicity choices, so the same connections get the faults on every run. */
+        public Builder seed(long seed) {
+            this.seed = OptionalLong.of(seed);
+            return this;
+        }
+
+        /**
+         * Serves the HTTP control API ({@code GET/PUT/DELETE /faults}, {@code GET /stats}) on this port of
+         * the bind address (0 = any free port); -1, the default, turns it off. Needs Gson on the classpath.
+         */
+        public Builder controlPort(int controlPort) {
+            this.controlPort = controlPort;
+            return this;
+        }
+
+        /** The bearer token the control API requires; null = none (allowed on loopback only). */
+        public Builder controlToken(String controlToken) {
+            this.controlToken = Optional.ofNullable(controlToken);
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, engine, maxConnections, idleTimeout, bufferSize,
-                    drainTimeout, threads, udp, faults, metricsPort, logConnections, reusePort);
+                    drainTimeout, threads, udp, faults, metricsPort, logConnections, reusePort, seed,
+                    controlPort, controlToken);
         }
 
         /** Builds the configuration and starts a server on it; shorthand for {@code EchoServer.start(build())}. */

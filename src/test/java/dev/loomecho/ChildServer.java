@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -20,10 +21,12 @@ import java.util.regex.Pattern;
 public final class ChildServer implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on ([\\d.]+):(\\d+)");
+    private static final Pattern CONTROL = Pattern.compile("control API on http://([\\d.]+):(\\d+)");
 
     private final Process process;
     private final StringBuffer output = new StringBuffer();
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final CompletableFuture<Integer> controlPort = new CompletableFuture<>();
     private final Thread collector;
 
     private ChildServer(Process process) {
@@ -33,7 +36,12 @@ public final class ChildServer implements AutoCloseable {
 
     /** Starts {@code serve --port 0 ARGS} from the test classpath; with {@code openFileLimit > 0} under {@code ulimit -n}. */
     public static ChildServer start(int openFileLimit, String... args) throws IOException {
-        return start(openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+        return start(Map.of(), openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+    }
+
+    /** Starts {@code serve --port 0 ARGS} from the test classpath, with {@code environment} added to ours. */
+    public static ChildServer startWithEnvironment(Map<String, String> environment, String... args) throws IOException {
+        return start(environment, 0, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
     }
 
     /**
@@ -52,10 +60,11 @@ public final class ChildServer implements AutoCloseable {
         }
         List<String> launch = new ArrayList<>(jvmOptions);
         launch.addAll(List.of("-jar", jar.toString()));
-        return start(openFileLimit, launch, args);
+        return start(Map.of(), openFileLimit, launch, args);
     }
 
-    private static ChildServer start(int openFileLimit, List<String> launch, String... args) throws IOException {
+    private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
+                                     String... args) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
@@ -68,6 +77,7 @@ public final class ChildServer implements AutoCloseable {
         command.addAll(java);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove("JDK_JAVA_OPTIONS");
+        builder.environment().putAll(environment);
         return new ChildServer(builder.start());
     }
 
@@ -80,16 +90,26 @@ public final class ChildServer implements AutoCloseable {
                 if (m.find()) {
                     port.complete(Integer.parseInt(m.group(2)));
                 }
+                Matcher control = CONTROL.matcher(line);
+                if (control.find()) {
+                    controlPort.complete(Integer.parseInt(control.group(2)));
+                }
             }
         } catch (IOException e) {
             // the process is gone
         } finally {
             port.completeExceptionally(new IllegalStateException("child exited before listening:\n" + output));
+            controlPort.completeExceptionally(new IllegalStateException("child exited without a control API:\n" + output));
         }
     }
 
     public InetSocketAddress address() throws Exception {
         return new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS));
+    }
+
+    /** The control API's address, when started with {@code --control-port}. */
+    public InetSocketAddress controlAddress() throws Exception {
+        return new InetSocketAddress("127.0.0.1", controlPort.get(30, TimeUnit.SECONDS));
     }
 
     public long pid() {

@@ -1,10 +1,14 @@
 package dev.loomecho;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.loomecho.cli.Main;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
+import picocli.CommandLine;
 
 /**
  * Docker cannot build here and there is no cluster, so what can be checked is checked: the manifest
@@ -90,9 +95,55 @@ class DeploymentFilesTest {
         String dockerfile = Files.readString(Path.of("Dockerfile"));
         assertTrue(dockerfile.contains("FROM eclipse-temurin:25-jre"), "official Temurin 25 JRE base");
         assertTrue(dockerfile.contains("\"--enable-preview\""));
-        Matcher expose = Pattern.compile("EXPOSE (\\d+) (\\d+)").matcher(dockerfile);
+        Matcher expose = Pattern.compile("EXPOSE (\\d+) (\\d+) (\\d+)").matcher(dockerfile);
         assertTrue(expose.find());
         assertEquals("7007", expose.group(1));
         assertEquals("9090", expose.group(2));
+        assertEquals("9091", expose.group(3));
+    }
+
+    @Test
+    void theDockerfilesControlPortExampleIsAcceptedByTheCli() throws IOException {
+        String dockerfile = Files.readString(Path.of("Dockerfile"));
+        Matcher run = Pattern.compile("#\\s+docker run .*-e LOOM_ECHO_CONTROL_TOKEN=.* loom-echo (--.*)").matcher(dockerfile);
+        assertTrue(run.find(), "the Dockerfile shows how to turn the control port on");
+        Matcher entrypoint = Pattern.compile("\"-jar\", \"/app/loom-echo.jar\",\\s*\\\\?\\s*(.*)]").matcher(dockerfile);
+        assertTrue(entrypoint.find());
+        List<String> args = new ArrayList<>();
+        Matcher quoted = Pattern.compile("\"([^\"]*)\"").matcher(entrypoint.group(1));
+        while (quoted.find()) {
+            args.add(quoted.group(1));
+        }
+        args.addAll(List.of(run.group(1).trim().split("\\s+")));
+        assumeTrue(System.getenv("LOOM_ECHO_CONTROL_TOKEN") == null, "with a token set, the CLI would really serve");
+        assertEquals("9091", args.get(args.indexOf("--control-port") + 1));
+        assertEquals(2, Main.commandLine().execute(args.toArray(String[]::new)),
+                "on 0.0.0.0 the control port must not start without the token the example passes in the environment");
+        args.add("--help");
+        assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+    }
+
+    @Test
+    void theControlPortTakesItsTokenFromTheSecretInTheManifest() throws IOException {
+        Map<String, Object> container = at(kind("Deployment"), "spec", "template", "spec", "containers", "0");
+        List<String> args = at(container, "args");
+        assertEquals("9091", args.get(args.indexOf("--control-port") + 1));
+        assertEquals("control", at(container, "ports", "2", "name"));
+        assertEquals(9091, (int) at(container, "ports", "2", "containerPort"));
+        assertFalse(args.contains("--control-token"), "a token in args shows in ps and in the pod spec");
+        List<Map<String, Object>> env = at(container, "env");
+        Map<String, Object> token = env.stream().filter(e -> "LOOM_ECHO_CONTROL_TOKEN".equals(e.get("name"))).findFirst().orElseThrow();
+        String secretName = at(token, "valueFrom", "secretKeyRef", "name");
+        String key = at(token, "valueFrom", "secretKeyRef", "key");
+        Map<String, Object> secret = kind("Secret");
+        assertEquals(secretName, at(secret, "metadata", "name"));
+        assertTrue(((Map<?, ?>) at(secret, "stringData")).containsKey(key), "the Secret has the key the Deployment reads");
+        assertEquals("control", at(kind("Service"), "spec", "ports", "2", "targetPort"));
+
+        assumeTrue(System.getenv("LOOM_ECHO_CONTROL_TOKEN") == null, "with a token set, the CLI would really serve");
+        // Without the Secret's token the server refuses to start (exit 2 before binding anything): it fails closed.
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(new StringWriter()));
+        assertEquals(2, cli.execute(args.toArray(String[]::new)));
     }
 }

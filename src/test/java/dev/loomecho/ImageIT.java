@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -29,10 +33,11 @@ class ImageIT {
         assertFalse(Files.exists(image.resolve("bin/javac")), "a runtime, not a JDK");
         String release = Files.readString(image.resolve("release"));
         assertTrue(release.contains("jdk.httpserver") && release.contains("jdk.jfr"), release);
+        assertFalse(release.contains("java.sql"), release);
 
         // Start it with an environment that has no Java on the PATH and no JAVA_HOME.
-        ProcessBuilder serve = new ProcessBuilder(image.resolve("bin/loom-echo").toString(), "serve", "--port", "0")
-                .redirectErrorStream(true);
+        ProcessBuilder serve = new ProcessBuilder(image.resolve("bin/loom-echo").toString(), "serve", "--port", "0",
+                "--control-port", "0").redirectErrorStream(true);
         serve.environment().remove("JAVA_HOME");
         serve.environment().put("PATH", "/usr/bin:/bin");
         Process server = serve.start();
@@ -50,6 +55,15 @@ class ImageIT {
             try (TestClient client = new TestClient(new InetSocketAddress("127.0.0.1", Integer.parseInt(listening.group(2))))) {
                 byte[] payload = TestClient.randomBytes(100_000, 1);
                 assertArrayEquals(payload, client.echo(payload));
+            }
+            // The control API's JSON (Gson) works without java.sql, which run.sh leaves out of the image.
+            Matcher control = Pattern.compile("control API on (http://\\S+)").matcher(out.readLine());
+            assertTrue(control.find());
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(control.group(1) + "/faults"))
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"latency\": 5}")).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, put.statusCode(), put.body());
+                assertTrue(put.body().contains("\"latency\":\"5\""), put.body());
             }
             server.toHandle().destroy();
             assertTrue(server.waitFor(30, TimeUnit.SECONDS));

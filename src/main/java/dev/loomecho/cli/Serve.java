@@ -5,6 +5,7 @@ import dev.loomecho.Engine;
 import dev.loomecho.ServerConfig;
 import dev.loomecho.Supervision;
 import dev.loomecho.engine.Listeners;
+import dev.loomecho.fault.FaultFlag;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.metrics.StatsLog;
 import dev.loomecho.udp.UdpConfig;
@@ -12,6 +13,8 @@ import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,6 +28,8 @@ import picocli.CommandLine.Spec;
         description = "Run the echo server in the foreground until Ctrl-C / SIGTERM.",
         showDefaultValues = true, defaultValueProvider = ConfigDefaults.class)
 final class Serve implements Callable<Integer> {
+
+    static final String CONTROL_TOKEN_VARIABLE = "LOOM_ECHO_CONTROL_TOKEN";
 
     @Spec
     CommandSpec spec;
@@ -96,26 +101,49 @@ final class Serve implements Callable<Integer> {
             description = "Set SO_REUSEPORT so several loom-echo processes can share the port (Linux, BSD).")
     boolean reusePort;
 
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Seed the per-connection --toxicity choices, so a run can be repeated.")
+    Long seed;
+
+    @Option(names = "--control-port", paramLabel = "PORT",
+            description = "Serve the control API (GET/PUT/DELETE /faults, GET /stats) at http://BIND:PORT; "
+                    + "-1 = off, 0 = any free port. Off loopback it needs --control-token.")
+    int controlPort;
+
+    @Option(names = "--control-token", paramLabel = "TOKEN",
+            description = "Require Authorization: Bearer TOKEN on the control API; default: the "
+                    + CONTROL_TOKEN_VARIABLE + " environment variable (which, unlike an argument, ps does not show).")
+    String controlToken;
+
+    // Fault flags are text: the one grammar in FaultFlag parses them here and in the control API's JSON.
     @Option(names = "--latency", paramLabel = "MS[:JITTER]",
             description = "Fault: delay each echo by MS milliseconds, ± JITTER.")
     String latency;
 
-    @Option(names = "--bandwidth", paramLabel = "BYTES_PER_S", description = "Fault: pace the echo to this rate.")
-    long bandwidth;
+    @Option(names = "--bandwidth", paramLabel = "BYTES_PER_S", description = "Fault: pace the echo to this rate; 0 = unlimited.")
+    String bandwidth;
 
     @Option(names = "--slice", paramLabel = "BYTES[:DELAY_MS]",
             description = "Fault: echo in chunks of BYTES, DELAY_MS apart (tests client framing).")
     String slice;
 
-    @Option(names = "--close-after", paramLabel = "BYTES", description = "Fault: close (FIN) after echoing BYTES.")
-    long closeAfter = -1;
+    @Option(names = "--close-after", paramLabel = "BYTES", description = "Fault: close (FIN) after echoing BYTES; -1 = off.")
+    String closeAfter;
 
-    @Option(names = "--reset-after", paramLabel = "BYTES", description = "Fault: reset (RST) after echoing BYTES.")
-    long resetAfter = -1;
+    @Option(names = "--reset-after", paramLabel = "BYTES", description = "Fault: reset (RST) after echoing BYTES; -1 = off.")
+    String resetAfter;
 
     @Option(names = "--stall-after", paramLabel = "BYTES",
-            description = "Fault: stop echoing after BYTES but keep the connection open (tests client timeouts).")
-    long stallAfter = -1;
+            description = "Fault: stop echoing after BYTES but keep the connection open (tests client timeouts); -1 = off.")
+    String stallAfter;
+
+    @Option(names = "--read-bandwidth", paramLabel = "BYTES_PER_S",
+            description = "Fault: pace how fast the server reads, so the client's writes meet TCP back-pressure; 0 = unlimited.")
+    String readBandwidth;
+
+    @Option(names = "--toxicity", paramLabel = "P",
+            description = "The share (0-1) of new connections the faults apply to, chosen per connection (see --seed).")
+    String toxicity;
 
     @Override
     public Integer call() throws Exception {
@@ -137,6 +165,9 @@ final class Serve implements Callable<Integer> {
                 out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
         server.metricsAddress().ifPresent(metrics ->
                 out().printf("loom-echo metrics on http://%s/metrics%n", Listeners.describe(metrics)));
+        server.controlAddress().ifPresent(control ->
+                out().printf("loom-echo control API on http://%s (GET/PUT/DELETE /faults, GET /stats%s)%n",
+                        Listeners.describe(control), config.controlToken().isPresent() ? "; bearer token required" : ""));
         out().flush();
         try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
             server.awaitClosed();
@@ -149,26 +180,47 @@ final class Serve implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "stats-interval must be at least 1ms, was " + statsInterval);
         }
         try {
-            return ServerConfig.builder()
+            ServerConfig.Builder builder = ServerConfig.builder()
                     .bindAddress(bind).port(port).engine(engine).maxConnections(maxConnections)
                     .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads)
                     .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts))
                     .faults(faults())
                     .metricsPort(metricsPort).logConnections(logConnections).reusePort(reusePort)
-                    .build();
+                    .controlPort(controlPort).controlToken(controlToken());
+            if (seed != null) {
+                builder.seed(seed);
+            }
+            return builder.build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
+    /** Each fault flag through the grammar the control API's JSON uses too; picocli fills in the defaults. */
     private Faults faults() {
-        long[] latencyMs = FaultSpec.pair("--latency", latency, 0);
-        long[] sliceSpec = FaultSpec.pair("--slice", slice, 0);
-        return Faults.NONE
-                .withLatency(Duration.ofMillis(latencyMs[0]), Duration.ofMillis(latencyMs[1]))
-                .withBandwidth(bandwidth)
-                .withSlicing((int) sliceSpec[0], Duration.ofMillis(sliceSpec[1]))
-                .withCloseAfter(closeAfter).withResetAfter(resetAfter).withStallAfter(stallAfter);
+        Map<FaultFlag, String> given = new EnumMap<>(FaultFlag.class);
+        given.put(FaultFlag.LATENCY, latency);
+        given.put(FaultFlag.BANDWIDTH, bandwidth);
+        given.put(FaultFlag.SLICE, slice);
+        given.put(FaultFlag.CLOSE_AFTER, closeAfter);
+        given.put(FaultFlag.RESET_AFTER, resetAfter);
+        given.put(FaultFlag.STALL_AFTER, stallAfter);
+        given.put(FaultFlag.READ_BANDWIDTH, readBandwidth);
+        given.put(FaultFlag.TOXICITY, toxicity);
+        Faults faults = Faults.NONE;
+        for (Map.Entry<FaultFlag, String> flag : given.entrySet()) {
+            faults = flag.getKey().apply(faults, flag.getValue(), flag.getKey().flag());
+        }
+        return faults;
+    }
+
+    /** The flag, else the environment variable; an empty variable counts as unset. */
+    private String controlToken() {
+        if (controlToken != null) {
+            return controlToken;
+        }
+        String fromEnvironment = System.getenv(CONTROL_TOKEN_VARIABLE);
+        return fromEnvironment == null || fromEnvironment.isEmpty() ? null : fromEnvironment;
     }
 
     private static String describe(Supervision supervision) {

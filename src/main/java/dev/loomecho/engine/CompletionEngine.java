@@ -106,7 +106,7 @@ public final class CompletionEngine implements EchoEngine {
                 connection.received(n);
                 lastRead = n;
                 buffer.flip();
-                Faults faults = connections.faults();
+                Faults faults = connection.faults();
                 if (faults.isNone()) {
                     channel.write(buffer, null, writeDone);
                 } else {
@@ -123,7 +123,7 @@ public final class CompletionEngine implements EchoEngine {
 
         private void echoWithFaults(Faults faults) {
             try {
-                if (FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
+                if (FaultyEcho.echo(connection, readBuffer, buffer, b -> channel.write(b).get(), faults)) {
                     readBuffer.adapt(lastRead);
                     read();
                 }

@@ -1,5 +1,6 @@
 package dev.loomecho.engine;
 
+import dev.loomecho.fault.Faults;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -19,6 +20,8 @@ public final class Connection implements AutoCloseable {
     private final Closeable channel;
     private final SocketAddress remote;
     private final Connections owner;
+    /** Whether the server's faults apply to this connection: chosen once, at admission (see {@link Faults#toxicity()}). */
+    private final boolean toxic;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastProgressNanos = System.nanoTime();
     private final long openedNanos = System.nanoTime();
@@ -26,11 +29,12 @@ public final class Connection implements AutoCloseable {
     private long received;
     private long echoed;
 
-    Connection(long id, Closeable channel, SocketAddress remote, Connections owner) {
+    Connection(long id, Closeable channel, SocketAddress remote, Connections owner, boolean toxic) {
         this.id = id;
         this.channel = channel;
         this.remote = remote;
         this.owner = owner;
+        this.toxic = toxic;
     }
 
     public long id() {
@@ -39,6 +43,14 @@ public final class Connection implements AutoCloseable {
 
     public SocketAddress remote() {
         return remote;
+    }
+
+    /**
+     * The faults this connection's next echo goes through: the server's current ones if it was chosen as
+     * toxic when admitted, else {@link Faults#NONE} — the same instance, so engines test it by identity.
+     */
+    public Faults faults() {
+        return toxic ? owner.faults() : Faults.NONE;
     }
 
     /** Records {@code n} bytes read from the peer. */

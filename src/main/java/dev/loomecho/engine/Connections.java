@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -36,21 +37,24 @@ public final class Connections {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition emptied = lock.newCondition();
     private volatile Faults faults;
+    /** Draws one number per admitted connection, in admission order, so a seed reproduces the toxicity choices. */
+    private final Random toxicityChoices;
     private final boolean logConnections;
     private static final Logger connectionLog = LoggerFactory.getLogger("dev.loomecho.connections");
 
     public Connections(ServerConfig config) {
         this.slots = new Semaphore(config.maxConnections());
         faults(config.faults());
+        this.toxicityChoices = config.seed().isPresent() ? new Random(config.seed().getAsLong()) : new Random();
         this.logConnections = config.logConnections();
     }
 
-    /** The faults every echo goes through right now; {@link Faults#NONE} normally. */
+    /** The server's faults right now; {@link Faults#NONE} normally. Toxic connections go through them. */
     public Faults faults() {
         return faults;
     }
 
-    /** Changes the faults for every connection, from the next echo on. */
+    /** Changes the faults for every toxic connection, from its next echo on. */
     public void faults(Faults faults) {
         this.faults = faults.isNone() ? Faults.NONE : faults; // so the per-echo isNone() is an identity check
     }
@@ -75,7 +79,9 @@ public final class Connections {
             closeQuietly(channel);
             return null;
         }
-        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this);
+        // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
+        boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
+        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic);
         live.add(connection);
         counters.accepted.increment();
         ConnectionEvents.opened(connection);

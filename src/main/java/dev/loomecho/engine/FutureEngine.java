@@ -91,12 +91,12 @@ public final class FutureEngine implements EchoEngine {
             while ((n = channel.read(buffer).get()) >= 0) {
                 connection.received(n);
                 buffer.flip();
-                Faults faults = connections.faults();
+                Faults faults = connection.faults();
                 if (faults.isNone()) {
                     while (buffer.hasRemaining()) {
                         connection.sent(channel.write(buffer).get());
                     }
-                } else if (!FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
+                } else if (!FaultyEcho.echo(connection, readBuffer, buffer, b -> channel.write(b).get(), faults)) {
                     return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);

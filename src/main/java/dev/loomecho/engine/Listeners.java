@@ -1,5 +1,6 @@
 package dev.loomecho.engine;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.loomecho.ServerConfig;
 import java.io.IOException;
 import java.net.BindException;
@@ -59,6 +60,21 @@ public final class Listeners {
         } catch (IOException e) {
             group.shutdownNow();
             throw e;
+        }
+    }
+
+    /**
+     * Binds a JDK {@link HttpServer} (not started) for {@code purpose}, e.g. "metrics"; a busy port raises a
+     * {@link BindException} that names both, e.g. "cannot serve metrics on 127.0.0.1:9090".
+     */
+    public static HttpServer bindHttp(InetSocketAddress address, String purpose) throws IOException {
+        try {
+            return HttpServer.create(address, 0);
+        } catch (BindException e) {
+            BindException named = new BindException("cannot serve " + purpose + " on " + describe(address)
+                    + ": " + e.getMessage());
+            named.initCause(e);
+            throw named;
         }
     }
 

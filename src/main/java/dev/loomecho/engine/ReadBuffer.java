@@ -13,6 +13,8 @@ public final class ReadBuffer {
     private final int maxSize;
     private ByteBuffer buffer = ByteBuffer.allocate(ServerConfig.MIN_BUFFER_SIZE);
     private int smallReads;
+    /** A lower limit for the next read only, set by read pacing; 0 = the whole buffer. */
+    private int nextReadLimit;
 
     public ReadBuffer(int maxSize) {
         this.maxSize = maxSize;
@@ -20,7 +22,17 @@ public final class ReadBuffer {
 
     /** The buffer to read into next, cleared. Call only when the previous contents have been written. */
     public ByteBuffer forReading() {
-        return buffer.clear();
+        buffer.clear();
+        if (nextReadLimit > 0) {
+            buffer.limit(Math.min(nextReadLimit, buffer.capacity()));
+            nextReadLimit = 0;
+        }
+        return buffer;
+    }
+
+    /** Lets the next read (only the next) take at most {@code bytes}; the read-bandwidth fault's pacing uses it. */
+    public void limitNextRead(int bytes) {
+        nextReadLimit = bytes;
     }
 
     /** Adjusts the size after a read of {@code n} bytes whose echo has been fully written. */

@@ -99,12 +99,12 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
             while ((n = channel.read(buffer)) >= 0) {
                 connection.received(n);
                 buffer.flip();
-                Faults faults = connections.faults();
+                Faults faults = connection.faults();
                 if (faults.isNone()) {
                     while (buffer.hasRemaining()) {
                         connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
                     }
-                } else if (!FaultyEcho.echo(connection, buffer, channel::write, faults)) {
+                } else if (!FaultyEcho.echo(connection, readBuffer, buffer, channel::write, faults)) {
                     return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);

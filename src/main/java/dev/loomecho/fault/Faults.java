@@ -8,19 +8,23 @@ import java.util.Objects;
  * choppy or failing peer on purpose. Immutable; {@link #NONE} is a plain echo. Thresholds count the
  * bytes echoed on one connection; -1 turns a threshold off.
  *
- * @param latency     delay before each echo
- * @param jitter      the delay varies by up to ± this much
- * @param bandwidth   bytes per second the echo is paced to; 0 = unlimited
- * @param sliceBytes  the echo is written in chunks of at most this many bytes; 0 = whole
- * @param sliceDelay  pause between chunks
- * @param closeAfter  after this many bytes echoed, close the connection (FIN)
- * @param resetAfter  after this many bytes echoed, reset the connection (RST, via SO_LINGER 0)
- * @param stallAfter  after this many bytes echoed, stop echoing but keep the connection open
+ * @param latency       delay before each echo
+ * @param jitter        the delay varies by up to ± this much
+ * @param bandwidth     bytes per second the echo is paced to; 0 = unlimited
+ * @param sliceBytes    the echo is written in chunks of at most this many bytes; 0 = whole
+ * @param sliceDelay    pause between chunks
+ * @param closeAfter    after this many bytes echoed, close the connection (FIN)
+ * @param resetAfter    after this many bytes echoed, reset the connection (RST, via SO_LINGER 0)
+ * @param stallAfter    after this many bytes echoed, stop echoing but keep the connection open
+ * @param readBandwidth bytes per second the server reads from a connection, so the client's writes meet
+ *                      TCP back-pressure; 0 = unlimited
+ * @param toxicity      the share (0 to 1) of new connections the faults apply to, chosen once per
+ *                      connection when it is accepted; 1 = every connection
  */
 public record Faults(Duration latency, Duration jitter, long bandwidth, int sliceBytes, Duration sliceDelay,
-                     long closeAfter, long resetAfter, long stallAfter) {
+                     long closeAfter, long resetAfter, long stallAfter, long readBandwidth, double toxicity) {
 
-    public static final Faults NONE = new Faults(Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO, -1, -1, -1);
+    public static final Faults NONE = new Faults(Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO, -1, -1, -1, 0, 1);
 
     public Faults {
         Objects.requireNonNull(latency, "latency");
@@ -31,6 +35,8 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
         require(bandwidth >= 0, "bandwidth must not be negative, was " + bandwidth);
         require(sliceBytes >= 0, "slice must not be negative, was " + sliceBytes);
         require(closeAfter >= -1 && resetAfter >= -1 && stallAfter >= -1, "fault thresholds must be bytes >= 0");
+        require(readBandwidth >= 0, "read-bandwidth must not be negative, was " + readBandwidth);
+        require(toxicity >= 0 && toxicity <= 1, "toxicity must be a share from 0 to 1, was " + toxicity); // and not NaN
     }
 
     /** Checked on every echo: the identity test is the fast path, {@code Connections} stores NONE itself. */
@@ -39,27 +45,48 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
     }
 
     public Faults withLatency(Duration latency, Duration jitter) {
-        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter);
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
+                readBandwidth, toxicity);
     }
 
     public Faults withBandwidth(long bytesPerSecond) {
-        return new Faults(latency, jitter, bytesPerSecond, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter);
+        return new Faults(latency, jitter, bytesPerSecond, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
+                readBandwidth, toxicity);
     }
 
     public Faults withSlicing(int bytes, Duration delay) {
-        return new Faults(latency, jitter, bandwidth, bytes, delay, closeAfter, resetAfter, stallAfter);
+        return new Faults(latency, jitter, bandwidth, bytes, delay, closeAfter, resetAfter, stallAfter,
+                readBandwidth, toxicity);
     }
 
     public Faults withCloseAfter(long bytes) {
-        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, bytes, resetAfter, stallAfter);
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, bytes, resetAfter, stallAfter,
+                readBandwidth, toxicity);
     }
 
     public Faults withResetAfter(long bytes) {
-        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, bytes, stallAfter);
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, bytes, stallAfter,
+                readBandwidth, toxicity);
     }
 
     public Faults withStallAfter(long bytes) {
-        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, bytes);
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, bytes,
+                readBandwidth, toxicity);
+    }
+
+    /** Paces the server's reads from each connection to this many bytes per second; 0 = unlimited. */
+    public Faults withReadBandwidth(long bytesPerSecond) {
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
+                bytesPerSecond, toxicity);
+    }
+
+    /**
+     * Applies the faults to only this share of new connections (0 to 1), chosen when each is accepted;
+     * {@code EchoServer.builder().seed(n)} makes the choices reproducible.
+     */
+    public Faults withToxicity(double share) {
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
+                readBandwidth, share);
     }
 
     private static void require(boolean condition, String message) {

@@ -1,6 +1,7 @@
 package dev.loomecho.fault;
 
 import dev.loomecho.engine.Connection;
+import dev.loomecho.engine.ReadBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -23,10 +24,13 @@ public final class FaultyEcho {
     }
 
     /**
-     * Echoes {@code data} through {@code write} under {@code faults}. Returns true if the connection goes
-     * on, false if a threshold closed, reset or stalled it (then it is closed when this returns).
+     * Echoes {@code data}, just read into {@code reads}, through {@code write} under {@code faults}, then
+     * holds the next read back if reads are paced. Returns true if the connection goes on, false if a
+     * threshold closed, reset or stalled it (then it is closed when this returns).
      */
-    public static boolean echo(Connection connection, ByteBuffer data, Write write, Faults faults) throws Exception {
+    public static boolean echo(Connection connection, ReadBuffer reads, ByteBuffer data, Write write, Faults faults)
+            throws Exception {
+        int read = data.remaining();
         delay(faults.latency(), faults.jitter());
         while (data.hasRemaining()) {
             long toThreshold = bytesToNextThreshold(connection, faults);
@@ -48,7 +52,28 @@ public final class FaultyEcho {
                 Thread.sleep(faults.sliceDelay());
             }
         }
-        return bytesToNextThreshold(connection, faults) != 0 || trip(connection, faults);
+        if (bytesToNextThreshold(connection, faults) == 0) {
+            return trip(connection, faults);
+        }
+        paceReads(reads, read, faults.readBandwidth());
+        return true;
+    }
+
+    /**
+     * The read-bandwidth fault: after a read of {@code n} bytes the next read waits n / rate, so reads
+     * average to the rate, and once the socket buffers fill, the peer's writes block: real TCP
+     * back-pressure. The next read is also capped to a tenth of a second's worth of bytes. Without the cap a
+     * peer that keeps writing fills each read, the buffer grows to {@code --buffer-size}, and at 1000 B/s
+     * one 64 KiB read would be followed by 64 s of silence: the peer would see bursts instead of a steady
+     * trickle, and a pause longer than the idle timeout, which would reap the connection. With it, pauses
+     * stay near 100 ms (one read, the first after the fault was set, may still be a whole buffer).
+     */
+    private static void paceReads(ReadBuffer reads, int n, long bytesPerSecond) throws InterruptedException {
+        if (bytesPerSecond == 0) {
+            return;
+        }
+        reads.limitNextRead(Math.clamp(bytesPerSecond / 10, 1, Integer.MAX_VALUE));
+        Thread.sleep(Duration.ofNanos(n * 1_000_000_000L / bytesPerSecond));
     }
 
     private static void writeExactly(Connection connection, ByteBuffer data, int count, Write write) throws Exception {

@@ -159,6 +159,12 @@ public final class EchoServerExtension
             return this;
         }
 
+        /** Seeds the per-connection choice of {@link Faults#toxicity()}, so the same connections get the faults each run. */
+        public Builder seed(long seed) {
+            config.seed(seed);
+            return this;
+        }
+
         public EchoServerExtension build() {
             return new EchoServerExtension(config.build());
         }

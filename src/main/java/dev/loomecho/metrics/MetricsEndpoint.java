@@ -6,7 +6,6 @@ import dev.loomecho.Stats;
 import dev.loomecho.engine.Listeners;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -30,15 +29,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     /** Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels. */
     public static MetricsEndpoint start(InetSocketAddress address, String engine, Supplier<Stats> stats)
             throws IOException {
-        HttpServer http;
-        try {
-            http = HttpServer.create(address, 0);
-        } catch (BindException e) {
-            BindException named = new BindException("cannot serve metrics on " + Listeners.describe(address)
-                    + ": " + e.getMessage());
-            named.initCause(e);
-            throw named;
-        }
+        HttpServer http = Listeners.bindHttp(address, "metrics");
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
         http.setExecutor(endpoint.threads);
         http.createContext("/metrics", exchange -> endpoint.respond(exchange, PrometheusText.render(engine, stats.get(), RuntimeGauges.read())));

@@ -14,7 +14,10 @@ import java.io.InputStream;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.Parameter;
@@ -139,6 +142,93 @@ class FaultInjectionTest {
             }
             await().atMost(Duration.ofSeconds(2)).until(() -> server.stats().active() == 1);
         }
+    }
+
+    @Test
+    void readBandwidthPacesTheServersReadsToASteadyTrickle() throws IOException {
+        int rate = 10_000;
+        byte[] payload = TestClient.randomBytes(20_000, 8);
+        try (EchoServer server = start(Faults.NONE.withReadBandwidth(rate)); TestClient client = TestClient.connect(server)) {
+            long started = System.nanoTime();
+            CompletableFuture<Void> sent = client.sendInBackground(payload); // the kernel's buffers take it all at once
+            InputStream in = client.socket().getInputStream();
+            byte[] echoed = new byte[payload.length];
+            long lastArrival = started;
+            long longestGap = 0;
+            for (int total = 0; total < payload.length; ) {
+                int n = in.read(echoed, total, payload.length - total);
+                assertTrue(n > 0, "closed after " + total + " bytes");
+                total += n;
+                long now = System.nanoTime();
+                longestGap = Math.max(longestGap, now - lastArrival);
+                lastArrival = now;
+                // Each read waits n / rate after the one before, and is at most a tenth of a second's worth.
+                long allowed = rate / 10 + rate * (now - started) / 1_000_000_000L;
+                assertTrue(server.stats().bytesIn() <= allowed,
+                        "read " + server.stats().bytesIn() + " bytes by " + elapsedMillis(started) + " ms at " + rate + " B/s");
+            }
+            sent.join();
+            assertArrayEquals(payload, echoed);
+            assertTrue(elapsedMillis(started) >= 1_700, "20 kB read at 10 kB/s in " + elapsedMillis(started) + " ms");
+            assertTrue(longestGap < 400_000_000L, "reads come in bursts: a pause of " + longestGap / 1_000_000 + " ms");
+        }
+    }
+
+    @Test
+    void toxicityAppliesTheFaultsToAShareOfConnectionsTheSameOnesForTheSameSeed() throws IOException {
+        Faults closeAtOnce = Faults.NONE.withCloseAfter(0).withToxicity(0.5);
+        List<Boolean> first = toxicByConnection(closeAtOnce, 42);
+        long toxic = first.stream().filter(t -> t).count();
+        assertTrue(toxic >= 3 && toxic <= 17, toxic + " of 20 connections were toxic at toxicity 0.5");
+        assertEquals(first, toxicByConnection(closeAtOnce, 42), "the same seed chooses the same connections");
+        assertEquals(List.of(false, false, false), toxicByConnection(Faults.NONE.withCloseAfter(0).withToxicity(0), 1).subList(0, 3));
+        assertEquals(List.of(true, true, true), toxicByConnection(Faults.NONE.withCloseAfter(0), 1).subList(0, 3));
+    }
+
+    @Test
+    void faultsChangedAtRuntimeApplyToTheConnectionsChosenAsToxic() throws IOException {
+        List<Boolean> expected = toxicByConnection(Faults.NONE.withCloseAfter(0).withToxicity(0.5), 42);
+        List<TestClient> clients = new ArrayList<>();
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).seed(42).drainTimeout(Duration.ZERO)
+                .faults(Faults.NONE.withToxicity(0.5)).start()) {
+            for (int i = 0; i < expected.size(); i++) {
+                TestClient client = TestClient.connect(server);
+                clients.add(client);
+                assertArrayEquals(new byte[] {1}, client.echo(new byte[] {1}), "nothing to inject yet");
+            }
+            server.faults(Faults.NONE.withCloseAfter(1)); // toxicity 1 from now on: new connections are all toxic
+            List<Boolean> closed = new ArrayList<>();
+            for (TestClient client : clients) {
+                client.send(new byte[] {2});
+                closed.add(client.read() < 0);
+            }
+            assertEquals(expected, closed, "the toxic ones were closed, the others still echo");
+            try (TestClient late = TestClient.connect(server)) {
+                late.send(new byte[] {3, 4});
+                assertArrayEquals(new byte[] {3}, late.readToEnd(), "a new connection gets the new faults");
+            }
+        } finally {
+            for (TestClient client : clients) {
+                client.close();
+            }
+        }
+    }
+
+    /** Which of 20 connections, opened one after another, the server chose as toxic (close-after 0 closes them). */
+    private List<Boolean> toxicByConnection(Faults faults, long seed) throws IOException {
+        List<Boolean> toxic = new ArrayList<>();
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).faults(faults).seed(seed)
+                .drainTimeout(Duration.ZERO).start()) {
+            for (int i = 0; i < 20; i++) {
+                try (TestClient client = TestClient.connect(server)) {
+                    client.send(new byte[] {7});
+                    int reply = client.read(); // admitted before the next connect: the choices come in order
+                    assertTrue(reply == 7 || reply == -1, "reply " + reply);
+                    toxic.add(reply == -1);
+                }
+            }
+        }
+        return toxic;
     }
 
     private static long elapsedMillis(long startedNanos) {

@@ -42,6 +42,47 @@ class FaultsTest {
     }
 
     @Test
+    void toxicityIsAShareAndReadBandwidthIsNotNegative() {
+        assertThrows(IllegalArgumentException.class, () -> Faults.NONE.withToxicity(1.5));
+        assertThrows(IllegalArgumentException.class, () -> Faults.NONE.withToxicity(-0.1));
+        assertThrows(IllegalArgumentException.class, () -> Faults.NONE.withToxicity(Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> Faults.NONE.withReadBandwidth(-1));
+        assertEquals(0.25, Faults.NONE.withToxicity(0.25).toxicity());
+    }
+
+    @Test
+    void everyFaultReadsBackTheValueItWrites() {
+        Faults faults = Faults.NONE.withLatency(Duration.ofMillis(200), Duration.ofMillis(20)).withBandwidth(1000)
+                .withSlicing(3, Duration.ofMillis(5)).withCloseAfter(4096).withResetAfter(8192).withStallAfter(0)
+                .withReadBandwidth(500).withToxicity(0.75);
+        Faults parsed = Faults.NONE;
+        for (FaultFlag flag : FaultFlag.values()) {
+            parsed = flag.apply(parsed, String.valueOf(flag.value(faults)), flag.key());
+        }
+        assertEquals(faults, parsed);
+        assertEquals("200:20", FaultFlag.LATENCY.value(faults));
+        assertEquals("3:5", FaultFlag.SLICE.value(faults));
+        assertEquals("0", FaultFlag.LATENCY.value(Faults.NONE), "no :0 for a part that is off");
+    }
+
+    @Test
+    void theCliAndTheJsonKeysShareOneGrammarAndItsMessages() {
+        IllegalArgumentException json = assertThrows(IllegalArgumentException.class,
+                () -> FaultFlag.forKey("slice").orElseThrow().apply(Faults.NONE, "3:x", "slice"));
+        assertEquals("slice takes N or N:M with whole numbers >= 0, was '3:x'", json.getMessage());
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        assertEquals(2, cli.execute("serve", "--port", "0", "--slice", "3:x"));
+        assertTrue(err.toString().contains("--slice takes N or N:M with whole numbers >= 0, was '3:x'"), err.toString());
+        assertEquals(2, cli.execute("serve", "--port", "0", "--toxicity", "1.5"));
+        assertTrue(err.toString().contains("--toxicity takes a share from 0 to 1"), err.toString());
+        assertEquals(2, cli.execute("serve", "--port", "0", "--read-bandwidth", "-5"));
+        assertTrue(err.toString().contains("--read-bandwidth takes a whole number of bytes, was '-5'"), err.toString());
+        assertTrue(FaultFlag.forKey("--latency").isEmpty(), "keys have no dashes");
+    }
+
+    @Test
     void noneIsRecognisedAfterBeingRebuilt() {
         assertTrue(Faults.NONE.withCloseAfter(5).withCloseAfter(-1).isNone());
     }

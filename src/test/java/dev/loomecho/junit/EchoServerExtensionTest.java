@@ -17,6 +17,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
@@ -97,6 +98,27 @@ class EchoServerExtensionTest {
             synchronized (seen) {
                 seen.forEach(other -> assertNotEquals(other, echo.server()));
                 seen.add(echo.server());
+            }
+        }
+    }
+
+    @Nested
+    class ReadPacingAndToxicity {
+        @RegisterExtension
+        static EchoServerExtension echo = EchoServerExtension.builder()
+                .faults(Faults.NONE.withReadBandwidth(1_000_000).withLatency(Duration.ofSeconds(5), Duration.ZERO)
+                        .withToxicity(0))
+                .seed(5).build();
+
+        @Test
+        void theExtensionTakesTheNewFaultsAndASeed(EchoServer server) throws IOException {
+            assertEquals(1_000_000, server.faults().readBandwidth());
+            assertEquals(0.0, server.faults().toxicity());
+            assertEquals(OptionalLong.of(5), server.config().seed());
+            try (TestClient client = TestClient.connect(server)) {
+                long started = System.nanoTime();
+                assertArrayEquals(new byte[] {5}, client.echo(new byte[] {5}));
+                assertTrue(System.nanoTime() - started < 4_000_000_000L, "toxicity 0: no connection is delayed");
             }
         }
     }

@@ -1,0 +1,196 @@
+package dev.loomecho.control;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.loomecho.EchoServer;
+import dev.loomecho.engine.Listeners;
+import dev.loomecho.fault.Faults;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control API, so tests in any language can change faults on a running server, as Toxiproxy's API
+ * lets them: {@code GET /faults}, {@code PUT /faults} (replace), {@code DELETE /faults} (none),
+ * {@code GET /stats}. Served like {@code /metrics}, by the JDK's {@code com.sun.net.httpserver} on
+ * virtual threads. With a token, every request must carry {@code Authorization: Bearer TOKEN}.
+ *
+ * <p>Loaded only when a control port is configured: JSON needs Gson, an optional dependency that the
+ * runnable jar contains and an embedder may not have. This class touches Gson only through
+ * {@link FaultsJson}, so a missing Gson is reported by {@link #start} instead of a {@code NoClassDefFoundError}.
+ */
+public final class ControlEndpoint implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ControlEndpoint.class);
+    /** Bodies are a handful of keys; anything near this size is not a faults object. */
+    static final int MAX_BODY_BYTES = 64 * 1024;
+
+    private final HttpServer http;
+    private final EchoServer server;
+    /** SHA-256 of the token, compared with the presented one's in constant time; the token itself is not kept. */
+    private final byte[] tokenHash;
+    private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("loom-echo-control-", 1).factory());
+
+    private ControlEndpoint(HttpServer http, EchoServer server, byte[] tokenHash) {
+        this.http = http;
+        this.server = server;
+        this.tokenHash = tokenHash;
+    }
+
+    /** Binds {@code address} (a busy port names it) and serves {@code server}'s faults and stats. */
+    public static ControlEndpoint start(InetSocketAddress address, Optional<String> token, EchoServer server)
+            throws IOException {
+        requireGson();
+        HttpServer http = Listeners.bindHttp(address, "the control API");
+        ControlEndpoint endpoint = new ControlEndpoint(http, server, token.map(ControlEndpoint::sha256).orElse(null));
+        http.setExecutor(endpoint.threads);
+        http.createContext("/", endpoint::handle); // every path, so that routing is exact: /faultsX is a 404
+        http.start();
+        return endpoint;
+    }
+
+    private static void requireGson() {
+        try {
+            Class.forName("com.google.gson.Gson", false, ControlEndpoint.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("the control port needs Gson (com.google.code.gson:gson 2.11 or later) on "
+                    + "the classpath: the runnable jar has it; an embedding project adds the dependency", e);
+        }
+    }
+
+    public InetSocketAddress address() {
+        return http.getAddress();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!authorized(exchange)) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"loom-echo\"");
+                text(exchange, 401, "missing or wrong token: send Authorization: Bearer TOKEN");
+                return;
+            }
+            String path = exchange.getRequestURI().getPath();
+            switch (path) {
+                case "/faults" -> faults(exchange);
+                case "/stats" -> stats(exchange);
+                default -> text(exchange, 404, "no " + path + " here; try /faults or /stats");
+            }
+        }
+    }
+
+    private void faults(HttpExchange exchange) throws IOException {
+        switch (exchange.getRequestMethod()) {
+            case "GET" -> json(exchange, 200, FaultsJson.render(server.faults()));
+            case "PUT" -> {
+                String body = body(exchange);
+                if (body == null) {
+                    text(exchange, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes");
+                    return;
+                }
+                change(exchange, () -> FaultsJson.parse(body));
+            }
+            case "DELETE" -> change(exchange, () -> Faults.NONE);
+            default -> notAllowed(exchange, "GET, PUT, DELETE");
+        }
+    }
+
+    /** Parses, then applies: a bad body or a fault the engine cannot inject is a 400, and nothing changes. */
+    private void change(HttpExchange exchange, FaultsSource source) throws IOException {
+        Faults faults;
+        try {
+            faults = source.get();
+            server.faults(faults);
+        } catch (IllegalArgumentException e) {
+            text(exchange, 400, e.getMessage());
+            return;
+        }
+        String rendered = FaultsJson.render(faults);
+        log.info("faults set by {} from {}: {}", exchange.getRequestMethod(), exchange.getRemoteAddress(), rendered);
+        json(exchange, 200, rendered);
+    }
+
+    @FunctionalInterface
+    private interface FaultsSource {
+        Faults get();
+    }
+
+    private void stats(HttpExchange exchange) throws IOException {
+        if (exchange.getRequestMethod().equals("GET")) {
+            json(exchange, 200, FaultsJson.render(server.stats()));
+        } else {
+            notAllowed(exchange, "GET");
+        }
+    }
+
+    private boolean authorized(HttpExchange exchange) {
+        if (tokenHash == null) {
+            return true;
+        }
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+        // Equal-length digests compared in constant time: the answer's timing tells nothing about the token.
+        return MessageDigest.isEqual(sha256(presented), tokenHash);
+    }
+
+    /** The request body, or null if it is larger than {@link #MAX_BODY_BYTES} (read no further than that). */
+    private static String body(HttpExchange exchange) throws IOException {
+        String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (length != null && length.length() > 9) {
+            return null; // a billion bytes or more: do not even start reading
+        }
+        try (InputStream in = exchange.getRequestBody()) {
+            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            return bytes.length > MAX_BODY_BYTES ? null : new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void notAllowed(HttpExchange exchange, String allowed) throws IOException {
+        exchange.getResponseHeaders().set("Allow", allowed);
+        text(exchange, 405, exchange.getRequestMethod() + " is not allowed here; use " + allowed);
+    }
+
+    private static void json(HttpExchange exchange, int status, String json) throws IOException {
+        send(exchange, status, "application/json; charset=utf-8", json);
+    }
+
+    /** Errors are one line of plain text, so {@code curl} shows the reason as it is. */
+    private static void text(HttpExchange exchange, int status, String reason) throws IOException {
+        send(exchange, status, "text/plain; charset=utf-8", reason.replace('\n', ' '));
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = (body + "\n").getBytes(StandardCharsets.UTF_8);
+        boolean head = exchange.getRequestMethod().equals("HEAD"); // a 405 to HEAD carries no body
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        threads.close();
+    }
+}

@@ -1,0 +1,147 @@
+package dev.loomecho.fault;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The faults by name, and the one grammar of their values: the command line's flags
+ * ({@code --latency 200:20}) and the control API's JSON keys ({@code "latency": "200:20"}) both parse
+ * through {@link #apply}, and {@link #value} writes a setting back in the form {@code apply} reads.
+ */
+public enum FaultFlag {
+    LATENCY("latency",
+            (faults, value, name) -> {
+                long[] ms = pair(name, value);
+                return faults.withLatency(Duration.ofMillis(ms[0]), Duration.ofMillis(ms[1]));
+            },
+            faults -> pair(faults.latency().toMillis(), faults.jitter().toMillis())),
+    BANDWIDTH("bandwidth",
+            (faults, value, name) -> faults.withBandwidth(wholeNumber(name, value, 0)),
+            Faults::bandwidth),
+    SLICE("slice",
+            (faults, value, name) -> {
+                long[] slice = pair(name, value);
+                if (slice[0] > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException(name + " takes at most " + Integer.MAX_VALUE + " bytes, was '" + value + "'");
+                }
+                return faults.withSlicing((int) slice[0], Duration.ofMillis(slice[1]));
+            },
+            faults -> pair(faults.sliceBytes(), faults.sliceDelay().toMillis())),
+    CLOSE_AFTER("close-after",
+            (faults, value, name) -> faults.withCloseAfter(wholeNumber(name, value, -1)),
+            Faults::closeAfter),
+    RESET_AFTER("reset-after",
+            (faults, value, name) -> faults.withResetAfter(wholeNumber(name, value, -1)),
+            Faults::resetAfter),
+    STALL_AFTER("stall-after",
+            (faults, value, name) -> faults.withStallAfter(wholeNumber(name, value, -1)),
+            Faults::stallAfter),
+    READ_BANDWIDTH("read-bandwidth",
+            (faults, value, name) -> faults.withReadBandwidth(wholeNumber(name, value, 0)),
+            Faults::readBandwidth),
+    TOXICITY("toxicity",
+            (faults, value, name) -> faults.withToxicity(share(name, value)),
+            Faults::toxicity);
+
+    private final String key;
+    private final Parser parser;
+    private final Function<Faults, Object> value;
+
+    FaultFlag(String key, Parser parser, Function<Faults, Object> value) {
+        this.key = key;
+        this.parser = parser;
+        this.value = value;
+    }
+
+    @FunctionalInterface
+    private interface Parser {
+        Faults apply(Faults faults, String value, String name);
+    }
+
+    /** The JSON key, e.g. {@code close-after}. */
+    public String key() {
+        return key;
+    }
+
+    /** The command-line flag, e.g. {@code --close-after}. */
+    public String flag() {
+        return "--" + key;
+    }
+
+    /**
+     * {@code faults} with this setting parsed from {@code value}. A bad value raises an
+     * {@link IllegalArgumentException} whose message starts with {@code name} (the flag or the key).
+     */
+    public Faults apply(Faults faults, String value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " needs a value");
+        }
+        return parser.apply(faults, value.trim(), name);
+    }
+
+    /** This setting of {@code faults}: a {@code String} for the {@code A:B} forms, else a {@code Long} or {@code Double}. */
+    public Object value(Faults faults) {
+        return value.apply(faults);
+    }
+
+    /** The key's fault, if there is one; keys are the flags without the leading {@code --}. */
+    public static Optional<FaultFlag> forKey(String key) {
+        return Arrays.stream(values()).filter(flag -> flag.key.equals(key)).findFirst();
+    }
+
+    /** Every key, comma-separated, for messages. */
+    public static String keys() {
+        return Arrays.stream(values()).map(FaultFlag::key).collect(Collectors.joining(", "));
+    }
+
+    /** {@code "100:20"} → {100, 20}; {@code "100"} → {100, 0}. */
+    private static long[] pair(String name, String value) {
+        String[] parts = value.split(":", -1);
+        try {
+            if (parts.length > 2) {
+                throw new NumberFormatException();
+            }
+            long first = Long.parseLong(parts[0].trim());
+            long second = parts.length == 2 ? Long.parseLong(parts[1].trim()) : 0;
+            if (first < 0 || second < 0) {
+                throw new NumberFormatException();
+            }
+            return new long[] {first, second};
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " takes N or N:M with whole numbers >= 0, was '" + value + "'");
+        }
+    }
+
+    /** The inverse of {@link #pair}: {@code 100:20}, or {@code 100} when the second part is 0. */
+    private static String pair(long first, long second) {
+        return second == 0 ? String.valueOf(first) : first + ":" + second;
+    }
+
+    private static long wholeNumber(String name, String value, long min) {
+        try {
+            long number = Long.parseLong(value);
+            if (number >= min) {
+                return number;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the flag's name
+        }
+        throw new IllegalArgumentException(name + " takes a whole number of bytes" + (min < 0 ? " (-1 = off)" : "")
+                + ", was '" + value + "'");
+    }
+
+    private static double share(String name, String value) {
+        try {
+            double share = Double.parseDouble(value);
+            if (share >= 0 && share <= 1) {
+                return share;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the flag's name
+        }
+        throw new IllegalArgumentException(name + " takes a share from 0 to 1, e.g. 0.25, was '" + value + "'");
+    }
+}

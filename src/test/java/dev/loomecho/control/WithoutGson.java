@@ -1,0 +1,56 @@
+package dev.loomecho.control;
+
+import dev.loomecho.EchoServer;
+import dev.loomecho.fault.Faults;
+import dev.loomecho.junit.EchoServerExtension;
+import java.io.IOException;
+import java.net.Socket;
+import java.util.Arrays;
+
+/** Run by {@link ControlProcessTest} in a JVM without Gson; prints what worked, exits 1 on a surprise. */
+public final class WithoutGson {
+
+    private WithoutGson() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try {
+            Class.forName("com.google.gson.Gson");
+            fail("Gson is on the class path; the test means to leave it out");
+        } catch (ClassNotFoundException expected) {
+            System.out.println("gson absent");
+        }
+        // The JUnit extension and the new faults, control port off (callbacks called as JUnit would).
+        EchoServerExtension extension = EchoServerExtension.builder()
+                .faults(Faults.NONE.withReadBandwidth(1_000_000).withToxicity(0.5)).seed(3).build();
+        extension.beforeAll(null);
+        try {
+            echo(extension.port());
+            System.out.println("extension echoed");
+        } finally {
+            extension.afterAll(null);
+        }
+        try (EchoServer server = EchoServer.builder().port(0).controlPort(0).start()) {
+            fail("started a control port without Gson on " + server.controlAddress());
+        } catch (IllegalStateException e) {
+            System.out.println("control port refused: " + e.getMessage());
+        }
+        System.exit(0);
+    }
+
+    private static void echo(int port) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            byte[] sent = {1, 2, 3};
+            socket.getOutputStream().write(sent);
+            if (!Arrays.equals(sent, socket.getInputStream().readNBytes(3))) {
+                fail("wrong echo");
+            }
+        }
+    }
+
+    private static void fail(String why) {
+        System.out.println(why);
+        System.exit(1);
+    }
+}
