@@ -128,7 +128,8 @@ case "${1:-}" in
     echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
     maven -B -q -f bench/pom.xml package >&2
     command -v taskset >/dev/null 2>&1 || { echo "run.sh: bench needs taskset (util-linux)" >&2; exit 1; }
-    exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
+    # The servers get the JVM options ./run.sh itself passes, so the benchmark runs them as users do.
+    LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
     ;;
   image)
     build_if_stale

@@ -23,45 +23,91 @@ import java.util.regex.Pattern;
  * Runs every server against the same load, in alternating rounds, and writes
  * {@code bench/results/latest.md} and {@code latest.svg}.
  *
- * <p>Each round starts each server in turn (our four engines, then Netty epoll) as its own JVM pinned
- * to CPU 1, warms it up, and drives the throughput scenarios from a load-generator JVM pinned to CPU 0.
- * Pinning gives server and client one core each, so no server can win by starving the client.
- * The idle-memory scenario runs once per server after the rounds (its figure is a count, not a race).
+ * <p>Each round starts each server in turn (our engines, then Netty epoll) as its own JVM pinned to
+ * CPU 1, warms it up, and drives the throughput scenarios from a load-generator JVM pinned to CPU 0.
+ * Pinning gives server and client one core each, so no server can win by starving the client. Around
+ * each scenario the runner reads the server's CPU time and context switches from /proc, so servers are
+ * ranked by what a message costs them even when the client sets the pace. The idle-memory scenario
+ * runs once per server after the rounds (its figure is a count, not a race).
  *
- * <p>Usage: {@code java -jar loom-echo-bench.jar [--quick] [--rounds N] [--out DIR]}, from the project root.
+ * <p>Usage: {@code java -jar loom-echo-bench.jar [--quick] [--rounds N] [--out DIR]
+ * [--client selector|threads] [--servers a,b,...]}, from the project root. The product servers get the
+ * JVM options in {@code LOOM_ECHO_JVM_OPTIONS} (what {@code ./run.sh} would pass; it sets this).
  */
 public final class BenchRunner {
 
     private static final String SERVER_CPU = "1";
     private static final String CLIENT_CPU = "0";
     private static final int PORT = 7100;
+    static final String PEER = "netty-epoll";
+    private static final List<String> ENGINES = List.of("virtual", "platform", "completion", "future", "selector");
 
     record Server(String name, List<String> command) {
     }
 
-    record Scenario(String name, String metric, List<String> loadArgs) {
+    /**
+     * @param unit what one "message" is in this scenario, for the per-message columns
+     * @param churn whether it needs the thread driver (the selector driver does not churn)
+     */
+    record Scenario(String name, String metric, String unit, boolean churn, List<String> loadArgs) {
     }
 
-    record Run(int round, Server server, Scenario scenario, Map<String, Double> values) {
+    /** One scenario against one server in one round: the client's result and the server's /proc difference. */
+    record Run(int round, Server server, Scenario scenario, Map<String, Double> values, ProcStats.Sample cost) {
         double metric() {
             return values.get(scenario.metric());
+        }
+
+        double messages() {
+            return Math.max(1, values.get("messages"));
+        }
+
+        double seconds() {
+            return values.get("seconds");
+        }
+
+        double cpuMicrosPerMessage() {
+            return cost.cpuNanos() / 1e3 / messages();
+        }
+
+        double switchesPerMessage() {
+            return cost.contextSwitches() / messages();
+        }
+
+        /** Cores the server kept busy: 1.0 means its one pinned CPU was saturated. */
+        double serverBusy() {
+            return cost.cpuNanos() / 1e9 / seconds();
+        }
+
+        /** Cores the client kept busy; near 1.0 the client, not the server, set the pace. */
+        double clientBusy() {
+            return values.getOrDefault("cpuSeconds", -1.0) / seconds();
+        }
+
+        boolean ok() {
+            return values.get("ok") == 1;
         }
     }
 
     private final Path java = Path.of(ProcessHandle.current().info().command().orElse("java"));
     private final Path productJar = Path.of("target/loom-echo.jar");
     private final Path benchJar = Path.of("bench/target/loom-echo-bench.jar");
+    private final List<String> jvmOptions = jvmOptions();
     private final boolean quick;
     private final int rounds;
     private final Path out;
+    private final String client;
+    private final List<String> only;
     private final Duration length;
     private final int idleConnections;
     private final Duration idleHold;
 
-    private BenchRunner(boolean quick, int rounds, Path out) {
+    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only) {
         this.quick = quick;
         this.rounds = rounds;
         this.out = out;
+        this.client = client;
+        this.only = only;
         this.length = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(6);
         this.idleConnections = quick ? 2_000 : 10_000; // under the 20,000 open files per process here
         this.idleHold = quick ? Duration.ofSeconds(4) : Duration.ofSeconds(30);
@@ -71,40 +117,67 @@ public final class BenchRunner {
         boolean quick = false;
         int rounds = -1;
         Path out = Path.of("bench/results");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--quick" -> quick = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                default -> {
-                    System.err.println("usage: bench [--quick] [--rounds N] [--out DIR]");
-                    System.exit(2);
+        String client = "selector";
+        List<String> only = List.of();
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--quick" -> quick = true;
+                    case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                    case "--out" -> out = Path.of(args[++i]);
+                    case "--client" -> client = List.of("selector", "threads").contains(args[++i]) ? args[i] : usage();
+                    case "--servers" -> only = List.of(args[++i].split(","));
+                    default -> usage();
                 }
             }
+        } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
+            usage();
         }
-        new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out).run();
+        new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only).run();
+    }
+
+    private static String usage() {
+        System.err.println("usage: bench [--quick] [--rounds N] [--out DIR] [--client selector|threads] [--servers a,b,...]");
+        System.exit(2);
+        return null;
+    }
+
+    /** What ./run.sh passes to the JVM (it exports them), so the benchmark runs the server as users do. */
+    private static List<String> jvmOptions() {
+        String options = System.getenv().getOrDefault("LOOM_ECHO_JVM_OPTIONS", "").trim();
+        return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
     }
 
     private List<Server> servers() {
         List<Server> servers = new ArrayList<>();
-        for (String engine : List.of("virtual", "completion", "future", "selector")) {
-            servers.add(new Server(engine, List.of(java.toString(), "--enable-preview", "-Xmx1g", "-jar",
-                    productJar.toString(), "serve", "--port", String.valueOf(PORT), "--engine", engine,
-                    "--max-connections", "15000", "--idle-timeout", "120s")));
+        for (String engine : ENGINES) {
+            List<String> command = new ArrayList<>(List.of(java.toString()));
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-Xmx1g", "-jar", productJar.toString(), "serve", "--port", String.valueOf(PORT),
+                    "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
+            servers.add(new Server(engine, command));
         }
-        servers.add(new Server("netty-epoll", List.of(java.toString(), "-Xmx1g",
-                "--enable-native-access=ALL-UNNAMED", "-cp", benchJar.toString(),
-                NettyEchoServer.class.getName(), String.valueOf(PORT))));
-        return servers;
+        // Netty gets the same JVM-wide options (e.g. object-header layout), but not preview: it has no use for it.
+        List<String> netty = new ArrayList<>(List.of(java.toString()));
+        netty.addAll(jvmOptions.stream().filter(o -> !o.equals("--enable-preview")).toList());
+        netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", benchJar.toString(),
+                NettyEchoServer.class.getName(), String.valueOf(PORT)));
+        servers.add(new Server(PEER, netty));
+        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)).toList();
     }
 
     private List<Scenario> throughputScenarios() {
         String seconds = length.toSeconds() + "s";
         return List.of(
-                new Scenario("100 conns x 64 B ping-pong", "msgsPerSec", List.of("-c", "100", "-s", "64", "-d", seconds)),
-                new Scenario("1,000 conns x 1 KiB", "msgsPerSec", List.of("-c", "1000", "-s", "1024", "-d", seconds)),
-                new Scenario("10 conns x 64 KiB bulk", "mibPerSec", List.of("-c", "10", "-s", "65536", "-d", seconds)),
-                new Scenario("connect-echo-close churn (50 clients)", "connectionsPerSec",
+                new Scenario("100 conns x 64 B ping-pong", "msgsPerSec", "message", false,
+                        List.of("-c", "100", "-s", "64", "-d", seconds)),
+                new Scenario("1,000 conns x 1 KiB", "msgsPerSec", "message", false,
+                        List.of("-c", "1000", "-s", "1024", "-d", seconds)),
+                new Scenario("10 conns x 64 KiB bulk", "mibPerSec", "64 KiB message", false,
+                        List.of("-c", "10", "-s", "65536", "-d", seconds)),
+                new Scenario("50 conns x 64 B, 16 pipelined", "msgsPerSec", "message", false,
+                        List.of("-c", "50", "-s", "64", "--pipeline", "16", "-d", seconds)),
+                new Scenario("connect-echo-close churn (50 clients)", "connectionsPerSec", "connection", true,
                         List.of("-c", "50", "-s", "64", "--churn", "-d", seconds)));
     }
 
@@ -119,12 +192,17 @@ public final class BenchRunner {
             for (Server server : servers) {
                 log("round %d/%d: %s", round, rounds, server.name());
                 try (ServerProcess process = ServerProcess.start(server)) {
-                    load(List.of("-c", "50", "-s", "256", "-d", quick ? "1s" : "3s")); // JIT warm-up, not reported
+                    load(false, List.of("-c", "50", "-s", "256", "-d", quick ? "1s" : "3s")); // JIT warm-up, not reported
                     for (Scenario scenario : scenarios) {
-                        Map<String, Double> values = load(scenario.loadArgs());
-                        runs.add(new Run(round, server, scenario, values));
-                        log("  %-40s %,12.1f %s  p99 %,.0f µs%s", scenario.name(), values.get(scenario.metric()),
-                                scenario.metric(), values.get("p99"), values.get("ok") == 1 ? "" : "  NOT OK");
+                        ProcStats.Sample before = process.proc().sample();
+                        Map<String, Double> values = load(scenario.churn(), scenario.loadArgs());
+                        Run run = new Run(round, server, scenario, values, process.proc().sample().minus(before));
+                        runs.add(run);
+                        log("  %-40s %,12.1f %s  p99 %,8.0f µs  server %6.2f µs/%s, %5.2f cs/%s, %3.0f%% busy;"
+                                        + " client %3.0f%% busy%s",
+                                scenario.name(), run.metric(), scenario.metric(), values.get("p99"),
+                                run.cpuMicrosPerMessage(), scenario.unit(), run.switchesPerMessage(), scenario.unit(),
+                                100 * run.serverBusy(), 100 * run.clientBusy(), run.ok() ? "" : "  NOT OK");
                     }
                 }
             }
@@ -137,17 +215,18 @@ public final class BenchRunner {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         Files.createDirectories(out);
-        Report report = new Report(servers, scenarios, runs, idle, rounds, quick, took, idleConnections, idleHold);
+        Report report = new Report(servers, scenarios, runs, idle, rounds, quick, took, idleConnections, idleHold,
+                client, String.join(" ", jvmOptions));
         Files.writeString(out.resolve("latest.md"), report.markdown(describeMachine()));
         Files.writeString(out.resolve("latest.svg"), report.svg());
         log("wrote %s and %s in %ds", out.resolve("latest.md"), out.resolve("latest.svg"), took.toSeconds());
     }
 
     /** Starts the load generator in its own pinned JVM and returns its JSON result as numbers. */
-    private Map<String, Double> load(List<String> args) throws IOException, InterruptedException {
+    private Map<String, Double> load(boolean churn, List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
-                "--enable-preview", "-Xmx2g", "-jar", productJar.toString(), "load", "--port", String.valueOf(PORT),
-                "--json"));
+                "-Xmx2g", "-jar", productJar.toString(), "load", "--port", String.valueOf(PORT), "--json",
+                "--driver", churn ? "threads" : client));
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String output = new String(process.getInputStream().readAllBytes());
@@ -158,33 +237,39 @@ public final class BenchRunner {
         return Json.flatNumbers(output);
     }
 
-    record IdleFootprint(long connections, double heapBytesPerConnection, double rssBytesPerConnection, boolean ok) {
+    record IdleFootprint(long connections, double heapBytesPerConnection, double rssBytesPerConnection,
+                         double threadsPerConnection, double connectSeconds, boolean ok) {
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%,.0f B heap and %,.0f B RSS per idle connection%s",
-                    heapBytesPerConnection, rssBytesPerConnection, ok ? "" : " (echo after hold FAILED)");
+            return String.format(Locale.ROOT, "%,.0f B heap, %,.0f B RSS and %.3f threads per idle connection;"
+                            + " %,d connected in %.2f s%s", heapBytesPerConnection, rssBytesPerConnection,
+                    threadsPerConnection, connections, connectSeconds, ok ? "" : " (echo after hold FAILED)");
         }
     }
 
-    /** Server heap (after full GCs, via jcmd) and RSS, before and while {@code idleConnections} sit idle. */
+    /** Server heap (after full GCs, via jcmd), RSS and threads, before and while {@code idleConnections} sit idle. */
     private IdleFootprint measureIdle(Server server) throws Exception {
         try (ServerProcess process = ServerProcess.start(server)) {
             long heapBefore = process.usedHeapAfterGc();
-            long rssBefore = process.rssBytes();
+            long rssBefore = process.proc().rssBytes();
+            long threadsBefore = process.proc().threads();
             List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
-                    "--enable-preview", "-Xmx2g", "-jar", productJar.toString(), "load", "--port",
+                    "-Xmx2g", "-jar", productJar.toString(), "load", "--port",
                     String.valueOf(PORT), "--json", "-c", String.valueOf(idleConnections), "-m", "1", "-s", "64",
-                    "--hold", idleHold.toSeconds() + "s"));
+                    "--driver", client, "--hold", idleHold.toSeconds() + "s"));
             Process load = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             // Measure in the middle of the hold, when every connection is open and silent.
             Thread.sleep(idleHold.toMillis() / 2 + (quick ? 1_000 : 5_000));
             long heapDuring = process.usedHeapAfterGc();
-            long rssDuring = process.rssBytes();
+            long rssDuring = process.proc().rssBytes();
+            long threadsDuring = process.proc().threads();
             Map<String, Double> result = Json.flatNumbers(new String(load.getInputStream().readAllBytes()));
             load.waitFor(5, TimeUnit.MINUTES);
             long connected = result.getOrDefault("connections", 0.0).longValue();
-            return new IdleFootprint(connected, (heapDuring - heapBefore) / (double) Math.max(1, connected),
-                    (rssDuring - rssBefore) / (double) Math.max(1, connected), result.get("ok") == 1);
+            double n = Math.max(1, connected);
+            return new IdleFootprint(connected, (heapDuring - heapBefore) / n, (rssDuring - rssBefore) / n,
+                    (threadsDuring - threadsBefore) / n, result.getOrDefault("connectSeconds", -1.0),
+                    result.get("ok") == 1);
         }
     }
 
@@ -216,6 +301,11 @@ public final class BenchRunner {
             }
         }
 
+        /** taskset execs java in place, so the process we started is the JVM. */
+        ProcStats proc() {
+            return new ProcStats(process.pid());
+        }
+
         /**
          * Live heap bytes: the "Total" line of {@code jcmd GC.class_histogram}, which runs a full GC first.
          * Works the same whichever collector the JVM chose (a JVM pinned to one CPU picks Serial).
@@ -229,24 +319,9 @@ public final class BenchRunner {
             return Long.parseLong(total.group(1));
         }
 
-        long rssBytes() throws IOException {
-            long pid = javaPid();
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
-                }
-            }
-            throw new IllegalStateException("no VmRSS for " + pid);
-        }
-
-        /** taskset execs java in place, so the process we started is the JVM. */
-        private long javaPid() {
-            return process.pid();
-        }
-
         private String jcmd(String command) throws IOException, InterruptedException {
             Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
-            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(javaPid()), command)
+            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), command)
                     .redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes());
             p.waitFor();
