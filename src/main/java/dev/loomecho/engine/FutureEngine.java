@@ -74,7 +74,7 @@ public final class FutureEngine implements EchoEngine {
     /** Read, wait; write, wait (again while a write was partial); until EOF. */
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
-        try (connection) {
+        try {
             ByteBuffer buffer = readBuffer.forReading();
             int n;
             while ((n = channel.read(buffer).get()) >= 0) {
@@ -92,7 +92,9 @@ public final class FutureEngine implements EchoEngine {
                 buffer = readBuffer.forReading();
             }
         } catch (Exception e) {
-            connection.fail(e);
+            connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
+        } finally {
+            connection.close();
         }
     }
 

@@ -4,6 +4,7 @@ import dev.loomecho.engine.Connection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -12,6 +13,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * injection almost for free, and the single-threaded selector engine does not offer it.
  */
 public final class FaultyEcho {
+
+    /** How soon a fault's sleep notices that its connection was closed (idle timeout, shutdown). */
+    private static final Duration CLOSE_CHECK = Duration.ofMillis(100);
 
     /** A blocking write of some of the buffer's bytes; returns how many were written. */
     @FunctionalInterface
@@ -27,7 +31,7 @@ public final class FaultyEcho {
      * on, false if a threshold closed, reset or stalled it (then it is closed when this returns).
      */
     public static boolean echo(Connection connection, ByteBuffer data, Write write, Faults faults) throws Exception {
-        delay(faults.latency(), faults.jitter());
+        delay(connection, faults.latency(), faults.jitter());
         while (data.hasRemaining()) {
             long toThreshold = bytesToNextThreshold(connection, faults);
             if (toThreshold == 0) {
@@ -42,10 +46,10 @@ public final class FaultyEcho {
             }
             writeExactly(connection, data, chunk, write);
             if (faults.bandwidth() > 0) {
-                Thread.sleep(Duration.ofNanos(chunk * 1_000_000_000L / faults.bandwidth()));
+                pause(connection, Duration.ofNanos(chunk * 1_000_000_000L / faults.bandwidth()));
             }
             if (faults.sliceBytes() > 0 && data.hasRemaining()) {
-                Thread.sleep(faults.sliceDelay());
+                pause(connection, faults.sliceDelay());
             }
         }
         return bytesToNextThreshold(connection, faults) != 0 || trip(connection, faults);
@@ -89,19 +93,31 @@ public final class FaultyEcho {
             connection.close();
         } else {
             // Stalled: keep the socket open and silent until the peer gives up or the idle timeout reaps it.
-            while (!connection.isClosed()) {
-                Thread.sleep(100);
-            }
+            pause(connection, ChronoUnit.FOREVER.getDuration());
         }
         return false;
     }
 
-    private static void delay(Duration latency, Duration jitter) throws InterruptedException {
+    private static void delay(Connection connection, Duration latency, Duration jitter) throws InterruptedException {
         if (latency.isZero()) {
             return;
         }
         long spread = jitter.toNanos();
         long nanos = latency.toNanos() + (spread == 0 ? 0 : ThreadLocalRandom.current().nextLong(-spread, spread + 1));
-        Thread.sleep(Duration.ofNanos(nanos));
+        pause(connection, Duration.ofNanos(nanos));
+    }
+
+    /**
+     * Sleeps for {@code duration}, but no longer than a moment after the connection is closed: closing
+     * it is how the idle timeout and a shutdown end a connection, and a fault's sleep, however long,
+     * must not hold up the server's close.
+     */
+    private static void pause(Connection connection, Duration duration) throws InterruptedException {
+        long started = System.nanoTime();
+        Duration left = duration;
+        while (left.isPositive() && !connection.isClosed()) {
+            Thread.sleep(left.compareTo(CLOSE_CHECK) < 0 ? left : CLOSE_CHECK);
+            left = duration.minusNanos(System.nanoTime() - started);
+        }
     }
 }
