@@ -52,10 +52,15 @@ public final class CompletionEngine implements EchoEngine {
     private final class Acceptor implements CompletionHandler<AsynchronousSocketChannel, Void> {
         @Override
         public void completed(AsynchronousSocketChannel channel, Void unused) {
-            listener.accept(null, this);
-            Connection connection = connections.admit(channel);
-            if (connection != null) {
-                new Echo(connection, channel).read();
+            try {
+                listener.accept(null, this);
+            } finally {
+                // Even if re-arming threw (the group shutting down), the socket is admitted or closed: an
+                // open channel nobody owns would keep the group from ever terminating.
+                Connection connection = connections.admit(channel);
+                if (connection != null) {
+                    new Echo(connection, channel).read();
+                }
             }
         }
 

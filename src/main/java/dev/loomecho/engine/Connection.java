@@ -141,8 +141,9 @@ public final class Connection implements AutoCloseable {
             channel.close();
         } catch (IOException e) {
             Disconnects.log.debug("closing {}: {}", this, e.toString());
+        } finally {
+            owner.release(this); // whatever close threw: the flag is set, so no later call would release the slot
         }
-        owner.release(this);
         return true;
     }
 

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Closes connections that have made no progress — nothing read and nothing written — for the idle
@@ -12,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  * Closing the channel wakes whatever the engine was waiting in.
  */
 public final class IdleReaper implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(IdleReaper.class);
 
     private final Connections connections;
     private final long idleNanos;
@@ -31,7 +35,12 @@ public final class IdleReaper implements AutoCloseable {
         long now = System.nanoTime();
         for (Connection connection : connections.live()) {
             if (now - connection.lastProgressNanos() > idleNanos) {
-                connections.closeIdle(connection);
+                try {
+                    connections.closeIdle(connection);
+                } catch (RuntimeException e) {
+                    // A scheduled task that throws is never run again: one failed close must not end the reaping.
+                    log.warn("closing idle {} failed", connection, e);
+                }
             }
         }
     }

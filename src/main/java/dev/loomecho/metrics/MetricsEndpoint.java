@@ -76,7 +76,10 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(0);
-        threads.close();
+        try {
+            http.stop(0);
+        } finally {
+            threads.close(); // waits for the handler threads, whatever stop() did
+        }
     }
 }
