@@ -228,7 +228,7 @@ class EngineConformanceTest {
         assertEquals(-1, lingering.read());
         lingering.close();
         assertEquals(0, server.stats().active());
-        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "threads left behind after close()");
+        assertEquals(List.of(), ThreadDumps.threadsNamed("loom-echo-"), "threads left behind after close()");
         try (EchoServer again = server().port(port).start(); TestClient client = TestClient.connect(again)) {
             assertEquals(port, again.port());
             assertArrayEquals(new byte[] {7}, client.echo(new byte[] {7}));
@@ -289,7 +289,7 @@ class EngineConformanceTest {
                 failedStarts++;
                 assertThrows(ConnectException.class, () -> new TestClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).close(),
                         "the TCP port of a server that failed to start still accepts");
-                assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "threads left by a failed start");
+                assertEquals(List.of(), ThreadDumps.threadsNamed("loom-echo-"), "threads left by a failed start");
             }
         }
         assertEquals(10, failedStarts, "could not find free TCP port numbers to test with");
@@ -310,7 +310,7 @@ class EngineConformanceTest {
 
             assertTrue(closer.join(Duration.ofSeconds(5)), "an interrupted close() did not return");
             assertTrue(interruptKept.get(), "close() swallowed the interrupt");
-            assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "threads left behind by an interrupted close()");
+            assertEquals(List.of(), ThreadDumps.threadsNamed("loom-echo-"), "threads left behind by an interrupted close()");
             assertEquals(-1, client.read(), "the open connection is closed");
             assertThrows(ConnectException.class, () -> new TestClient(server.address()).close());
         }

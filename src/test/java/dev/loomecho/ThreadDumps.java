@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Finds live threads by name, virtual ones included. {@code Thread.getAllStackTraces()} sees only
@@ -20,14 +21,22 @@ public final class ThreadDumps {
 
     /** How many live threads, platform or virtual, have a name starting with {@code prefix}. */
     public static long countThreadsNamed(String prefix) {
+        return threadsNamed(prefix).size();
+    }
+
+    /** The names of the live threads, platform or virtual, whose name starts with {@code prefix}. */
+    public static List<String> threadsNamed(String prefix) {
         try {
             Path dir = Files.createTempDirectory("loom-echo-dump");
             Path file = dir.resolve("threads.json");
             try {
                 ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
                         .dumpThreads(file.toString(), ThreadDumpFormat.JSON);
-                String json = Files.readString(file);
-                return json.lines().filter(line -> line.contains("\"name\": \"" + prefix)).count();
+                String marker = "\"name\": \"";
+                return Files.readString(file).lines()
+                        .filter(line -> line.contains(marker + prefix))
+                        .map(line -> line.substring(line.indexOf(marker) + marker.length(), line.lastIndexOf('"')))
+                        .toList();
             } finally {
                 Files.deleteIfExists(file);
                 Files.deleteIfExists(dir);

@@ -30,6 +30,7 @@ public final class FutureEngine implements EchoEngine {
     private final AcceptFailures acceptFailures = new AcceptFailures();
     private final ExecutorService connectionThreads =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
+    private final JoinableThreads groupThreads = new JoinableThreads("loom-echo-future-io-", true);
     private AsynchronousChannelGroup group;
     private AsynchronousServerSocketChannel listener;
     private Thread acceptor;
@@ -41,8 +42,7 @@ public final class FutureEngine implements EchoEngine {
 
     @Override
     public InetSocketAddress start() throws IOException {
-        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
-                Thread.ofPlatform().name("loom-echo-future-io-", 1).daemon().factory());
+        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(), groupThreads);
         listener = Listeners.bindAsynchronous(group, config);
         acceptor = Thread.ofVirtual().name("loom-echo-accept").start(this::acceptUntilClosed);
         return (InetSocketAddress) listener.getLocalAddress();
@@ -119,5 +119,6 @@ public final class FutureEngine implements EchoEngine {
         connectionThreads.close(); // waits for every connection thread; their channels are closed by now
         group.shutdown();
         group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        groupThreads.join();
     }
 }

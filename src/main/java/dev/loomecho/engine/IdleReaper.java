@@ -19,13 +19,13 @@ public final class IdleReaper implements AutoCloseable {
 
     private final Connections connections;
     private final long idleNanos;
+    private final JoinableThreads sweeperThread = new JoinableThreads("loom-echo-idle-reaper", false);
     private final ScheduledExecutorService sweeper;
 
     public IdleReaper(Connections connections, Duration idleTimeout) {
         this.connections = connections;
         this.idleNanos = idleTimeout.toNanos();
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().name("loom-echo-idle-reaper").daemon().factory());
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(sweeperThread);
         // Sweeping four times per timeout bounds how late a close can be to a quarter of the timeout.
         long period = Math.clamp(idleTimeout.toMillis() / 4, 10, 1_000);
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
@@ -47,9 +47,11 @@ public final class IdleReaper implements AutoCloseable {
 
     @Override
     public void close() {
-        sweeper.shutdownNow();
+        sweeper.shutdownNow(); // cancels the next sweep; one under way is short
         try {
-            sweeper.awaitTermination(5, TimeUnit.SECONDS);
+            if (sweeper.awaitTermination(5, TimeUnit.SECONDS)) {
+                sweeperThread.join();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
