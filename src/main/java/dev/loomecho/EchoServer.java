@@ -60,8 +60,8 @@ public final class EchoServer implements AutoCloseable {
     }
 
     /**
-     * Starts the next part once the engine runs; if it fails, however, closes what is already running,
-     * so a failed start leaves nothing bound and no thread behind.
+     * Starts one part after the engine; if that fails in any way, closes everything already running, so
+     * a failed start leaves nothing bound and no thread behind.
      */
     private <T> T startOrCloseAll(Starter<T> starter) throws IOException {
         try {
