@@ -48,7 +48,7 @@ public final class EchoServer implements AutoCloseable {
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);
         this.control = startOrCloseAll(this::startControl);
-        this.idleReaper = new IdleReaper(connections, config.idleTimeout());
+        this.idleReaper = startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
         log.debug("listening on {}", Listeners.describe(address));
     }
 
@@ -65,11 +65,14 @@ public final class EchoServer implements AutoCloseable {
         return new EchoServer(config);
     }
 
-    /** Starts an optional part; if it fails, closes what is already running, so nothing stays bound. */
+    /**
+     * Starts one part after the engine; if that fails in any way, closes everything already running, so
+     * a failed start leaves nothing bound and no thread behind.
+     */
     private <T> T startOrCloseAll(Starter<T> starter) throws IOException {
         try {
             return starter.start();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             close();
             throw e;
         }
@@ -152,9 +155,11 @@ public final class EchoServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, lets open connections go on for up to the drain timeout, closes whatever is
-     * still open, and returns when every thread of the server has ended. Idempotent; a concurrent
-     * second call waits for the first to finish.
+     * Stops accepting (a connection that arrives from now on is closed at once), lets open connections
+     * go on for up to the drain timeout, closes whatever is still open, and returns when every thread
+     * of the server has ended: within the drain timeout and a moment. An interrupt ends only the drain
+     * wait: the rest still runs to the end, and the thread's interrupt status is set again on return.
+     * Idempotent; a concurrent second call waits for the first to finish.
      */
     @Override
     public void close() {
@@ -162,32 +167,67 @@ public final class EchoServer implements AutoCloseable {
             closed.join();
             return;
         }
+        boolean interrupted = false;
         try {
+            connections.stopAdmitting();
             engine.stopAccepting();
+            interrupted = drain();
+        } finally {
+            try {
+                connections.closeAll();
+                interrupted |= awaitEngineTermination();
+            } finally {
+                closeQuietly(control);
+                closeQuietly(metrics);
+                closeQuietly(udp);
+                closeQuietly(idleReaper);
+                closed.complete(null);
+                log.debug("{} closed", Listeners.describe(address));
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** Lets open connections finish, for up to the drain timeout. Returns whether an interrupt ended the wait. */
+    private boolean drain() {
+        try {
             if (!connections.awaitEmpty(config.drainTimeout())) {
                 log.info("drain timeout ({}) passed with {} connections open; closing them",
                         config.drainTimeout(), connections.active());
             }
-            connections.closeAll();
-            engine.awaitTermination();
+            return false;
         } catch (InterruptedException e) {
-            connections.closeAll();
-            Thread.currentThread().interrupt();
-        } finally {
-            if (control != null) {
-                control.close();
+            return true;
+        }
+    }
+
+    /**
+     * Waits for the engine's threads even through interrupts, which would otherwise leave them running.
+     * Bounded: every connection is closed by now, and the threads end promptly once theirs is.
+     * Returns whether the thread was interrupted meanwhile.
+     */
+    private boolean awaitEngineTermination() {
+        boolean interrupted = Thread.interrupted();
+        while (true) {
+            try {
+                engine.awaitTermination();
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
-            if (metrics != null) {
-                metrics.close();
-            }
-            if (udp != null) {
-                udp.close();
-            }
-            if (idleReaper != null) {
-                idleReaper.close();
-            }
-            closed.complete(null);
-            log.debug("{} closed", Listeners.describe(address));
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable part) {
+        if (part == null) {
+            return; // not started (disabled, or the start failed before it)
+        }
+        try {
+            part.close();
+        } catch (Exception e) {
+            log.warn("closing {} failed", part, e);
         }
     }
 

@@ -56,6 +56,11 @@ public record ServerConfig(
     /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
     public static final int MIN_BUFFER_SIZE = 512;
     public static final int MAX_BUFFER_SIZE = 16 * 1024 * 1024;
+    /**
+     * The longest timeout: the server counts time in nanoseconds, and a long holds about 292 years of
+     * them. Checked here, so a longer one fails before anything starts, not in the middle of it.
+     */
+    public static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
 
     public ServerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -68,10 +73,12 @@ public record ServerConfig(
         require(metricsPort >= -1 && metricsPort <= 65_535, "metrics-port must be 0..65535, was " + metricsPort);
         require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
         require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
+        requireCountable("idle-timeout", idleTimeout);
         require(idleTimeout.toMillis() >= 1, "idle-timeout must be at least 1ms, was " + idleTimeout);
         require(bufferSize >= MIN_BUFFER_SIZE && bufferSize <= MAX_BUFFER_SIZE,
                 "buffer-size must be " + MIN_BUFFER_SIZE + ".." + MAX_BUFFER_SIZE + " bytes, was " + bufferSize);
         require(!drainTimeout.isNegative(), "drain-timeout must not be negative, was " + drainTimeout);
+        requireCountable("drain-timeout", drainTimeout);
         require(threads >= 1, "threads must be at least 1, was " + threads);
         Objects.requireNonNull(seed, "seed");
         Objects.requireNonNull(controlToken, "controlToken");
@@ -124,6 +131,11 @@ public record ServerConfig(
                 + engine.cliName());
         require(faults.resetAfter() < 0 || engine.faultSupport() == Engine.FaultSupport.ALL, "reset-after needs "
                 + "SO_LINGER, which asynchronous channels do not offer: use the virtual engine, not " + engine.cliName());
+    }
+
+    private static void requireCountable(String name, Duration duration) {
+        require(duration.compareTo(MAX_DURATION) <= 0,
+                name + " must be at most 292 years (" + MAX_DURATION + "), was " + duration);
     }
 
     private static void require(boolean condition, String message) {

@@ -11,7 +11,8 @@ package dev.loomecho;
  * @param idleClosed connections closed by the idle timeout
  * @param errors     connections that ended with an unexpected error (resets and EOFs are not errors)
  * @param udpEchoed  UDP datagrams echoed
- * @param udpDropped UDP datagrams dropped by the reflection guards or the per-source rate limit
+ * @param udpDropped UDP datagrams not answered: refused by the reflection guards or the per-source rate
+ *                   limit, or whose reply could not be sent (e.g. no route back to a spoofed source)
  */
 public record Stats(
         long accepted, long active, long rejected, long bytesIn, long bytesOut, long idleClosed, long errors,

@@ -6,13 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.loomecho.fault.Faults;
+import dev.loomecho.udp.UdpConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -229,10 +239,126 @@ class EngineConformanceTest {
         assertEquals(-1, lingering.read());
         lingering.close();
         assertEquals(0, server.stats().active());
-        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "threads left behind after close()");
+        assertEquals(List.of(), ThreadDumps.threadsNamed("loom-echo-"), "threads left behind after close()");
         try (EchoServer again = server().port(port).start(); TestClient client = TestClient.connect(again)) {
             assertEquals(port, again.port());
             assertArrayEquals(new byte[] {7}, client.echo(new byte[] {7}));
+        }
+    }
+
+    @Test
+    void closeIsNotHeldUpByAConnectionThatArrivesWhileItRuns() throws Exception {
+        // Clients keep connecting while close() runs. A socket the engine accepts just as the shutdown
+        // begins must be turned away; served, it would hold close() until its idle timeout.
+        long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        for (int run = 0; run < 40 && System.nanoTime() < deadline; run++) {
+            EchoServer server = server().drainTimeout(Duration.ZERO).idleTimeout(Duration.ofSeconds(3)).start();
+            try (Connectors connectors = new Connectors(server.address(), 4)) {
+                // Close while connects stream in; polled tightly, so that many runs fit in the time bound.
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(5))
+                        .until(() -> server.stats().accepted() >= 20);
+                long started = System.nanoTime();
+                server.close();
+                long tookMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+                assertTrue(tookMillis < 1_500, "run " + run + ": close() took " + tookMillis + " ms with no drain");
+                assertEquals(0, server.stats().active(), "run " + run);
+            }
+        }
+    }
+
+    @Test
+    void closeReleasesThePortAndItsDescriptorEveryTime() throws Exception {
+        long descriptorsBefore = 0;
+        for (int run = 0; run < 20; run++) {
+            EchoServer server = server().start();
+            try (TestClient client = TestClient.connect(server)) {
+                assertArrayEquals(new byte[] {1}, client.echo(new byte[] {1}));
+            }
+            server.close();
+            assertThrows(ConnectException.class, () -> new TestClient(server.address()).close(),
+                    "run " + run + ": the port still accepts connections after close()");
+            if (run == 0) {
+                descriptorsBefore = openFileDescriptors(); // after the first run has loaded every class
+            }
+        }
+        long leaked = openFileDescriptors() - descriptorsBefore;
+        assertTrue(leaked < 10, leaked + " file descriptors more after 19 more servers started and closed");
+    }
+
+    @Test
+    void aFailedStartLeavesNoPortAndNoThreadBehind() throws Exception {
+        int failedStarts = 0;
+        for (int attempt = 0; attempt < 30 && failedStarts < 10; attempt++) {
+            try (DatagramChannel taken = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                int port = ((InetSocketAddress) taken.getLocalAddress()).getPort();
+                // TCP binds the port number, then UDP (same number by default) finds it taken: start() fails late.
+                BindException e = assertThrows(BindException.class,
+                        () -> server().port(port).udp(UdpConfig.DEFAULTS.withEnabled(true)).start());
+                if (!e.getMessage().contains("for UDP")) {
+                    continue; // a client socket of this JVM holds that TCP port: try another number
+                }
+                failedStarts++;
+                assertThrows(ConnectException.class, () -> new TestClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).close(),
+                        "the TCP port of a server that failed to start still accepts");
+                assertEquals(List.of(), ThreadDumps.threadsNamed("loom-echo-"), "threads left by a failed start");
+            }
+        }
+        assertEquals(10, failedStarts, "could not find free TCP port numbers to test with");
+    }
+
+    @Test
+    void anInterruptedCloseStillClosesEverythingAndKeepsTheInterrupt() throws Exception {
+        EchoServer server = server().drainTimeout(Duration.ofSeconds(30)).start();
+        try (TestClient client = TestClient.connect(server)) {
+            assertArrayEquals(new byte[] {5}, client.echo(new byte[] {5})); // an open connection: close() drains
+            AtomicBoolean interruptKept = new AtomicBoolean();
+            Thread closer = Thread.ofPlatform().name("test-closer").start(() -> {
+                server.close();
+                interruptKept.set(Thread.currentThread().isInterrupted());
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> closer.getState() == Thread.State.TIMED_WAITING);
+            closer.interrupt(); // during the 30 s drain
+
+            assertTrue(closer.join(Duration.ofSeconds(5)), "an interrupted close() did not return");
+            assertTrue(interruptKept.get(), "close() swallowed the interrupt");
+            assertEquals(List.of(), ThreadDumps.threadsNamed("loom-echo-"), "threads left behind by an interrupted close()");
+            assertEquals(-1, client.read(), "the open connection is closed");
+            assertThrows(ConnectException.class, () -> new TestClient(server.address()).close());
+        }
+    }
+
+    @Test
+    void countsAnUnexpectedServerSideFailureAsAnError() throws IOException {
+        assumeTrue(engine.faultSupport() != Engine.FaultSupport.NONE, "needs faults to make the echo fail");
+        // Any exception the echo does not expect must be counted (and logged). Here: a latency too long to
+        // count in nanoseconds makes the echo throw ArithmeticException.
+        Faults failing = Faults.NONE.withLatency(ChronoUnit.FOREVER.getDuration(), Duration.ZERO);
+        try (EchoServer server = server().faults(failing).start(); TestClient client = TestClient.connect(server)) {
+            client.send(new byte[] {1});
+            assertEquals(-1, client.read(), "the failed connection is closed");
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().active() == 0);
+            assertEquals(1, server.stats().errors());
+        }
+    }
+
+    @Test
+    void closeDoesNotWaitOutAFaultDelay() throws IOException {
+        assumeTrue(engine.faultSupport() != Engine.FaultSupport.NONE, "faults need an engine that supports them");
+        Faults slow = Faults.NONE.withLatency(Duration.ofSeconds(20), Duration.ZERO);
+        try (EchoServer server = server().drainTimeout(Duration.ZERO).faults(slow).start();
+             TestClient client = TestClient.connect(server)) {
+            client.send(new byte[] {1}); // the server now sleeps 20 s before it echoes
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().bytesIn() == 1);
+            long started = System.nanoTime();
+            server.close();
+            long tookMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+            assertTrue(tookMillis < 1_500, "close() took " + tookMillis + " ms: it waited for the fault's delay");
+        }
+    }
+
+    private static long openFileDescriptors() throws IOException {
+        try (var descriptors = Files.list(Path.of("/proc/self/fd"))) {
+            return descriptors.count();
         }
     }
 

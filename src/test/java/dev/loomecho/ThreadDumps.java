@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Finds live threads by name, virtual ones included. {@code Thread.getAllStackTraces()} sees only
@@ -20,7 +21,16 @@ public final class ThreadDumps {
 
     /** How many live threads, platform or virtual, have a name starting with {@code prefix}. */
     public static long countThreadsNamed(String prefix) {
-        return json().lines().filter(line -> line.contains("\"name\": \"" + prefix)).count();
+        return threadsNamed(prefix).size();
+    }
+
+    /** The names of the live threads, platform or virtual, whose name starts with {@code prefix}. */
+    public static List<String> threadsNamed(String prefix) {
+        String marker = "\"name\": \"";
+        return json().lines()
+                .filter(line -> line.contains(marker + prefix))
+                .map(line -> line.substring(line.indexOf(marker) + marker.length(), line.lastIndexOf('"')))
+                .toList();
     }
 
     /** The JDK's JSON thread dump: every thread, grouped by the container (scope, executor) that owns it. */

@@ -31,6 +31,7 @@ public final class CompletionEngine implements EchoEngine {
     /** Work that must sleep (fault delays, accept back-off), which a pool thread must never do. */
     private final ExecutorService sleepers =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("loom-echo-sleeper-", 1).factory());
+    private final JoinableThreads groupThreads = new JoinableThreads("loom-echo-completion-", true);
     private AsynchronousChannelGroup group;
     private AsynchronousServerSocketChannel listener;
 
@@ -41,8 +42,7 @@ public final class CompletionEngine implements EchoEngine {
 
     @Override
     public InetSocketAddress start() throws IOException {
-        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
-                Thread.ofPlatform().name("loom-echo-completion-", 1).daemon().factory());
+        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(), groupThreads);
         listener = Listeners.bindAsynchronous(group, config);
         listener.accept(null, new Acceptor());
         return (InetSocketAddress) listener.getLocalAddress();
@@ -52,10 +52,15 @@ public final class CompletionEngine implements EchoEngine {
     private final class Acceptor implements CompletionHandler<AsynchronousSocketChannel, Void> {
         @Override
         public void completed(AsynchronousSocketChannel channel, Void unused) {
-            listener.accept(null, this);
-            Connection connection = connections.admit(channel);
-            if (connection != null) {
-                new Echo(connection, channel).read();
+            try {
+                listener.accept(null, this);
+            } finally {
+                // Even if re-arming threw (the group shutting down), the socket is admitted or closed: an
+                // open channel nobody owns would keep the group from ever terminating.
+                Connection connection = connections.admit(channel);
+                if (connection != null) {
+                    new Echo(connection, channel).read();
+                }
             }
         }
 
@@ -161,5 +166,6 @@ public final class CompletionEngine implements EchoEngine {
         sleepers.close();
         group.shutdown(); // terminates once every channel is closed and every handler has returned
         group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        groupThreads.join();
     }
 }

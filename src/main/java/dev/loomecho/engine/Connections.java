@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * {@code maxConnections} is accepted and closed at once. Engines ask {@link #admit} on their accept
  * path before they create any thread or handler for the socket, so a flood costs an accept and a
  * close per connection, never a thread.
+ *
+ * <p>Once the server begins to stop ({@link #stopAdmitting()}), nothing more is admitted: a socket an
+ * engine accepted just before its listener closed is closed at once, so the drain and the forced close
+ * wait only for connections that were open when stopping began.
  */
 public final class Connections {
 
@@ -39,6 +43,8 @@ public final class Connections {
     private volatile Faults faults;
     /** Draws one number per admitted connection, in admission order, so a seed reproduces the toxicity choices. */
     private final Random toxicityChoices;
+    /** Set once, when the server begins to stop; read on every admission. */
+    private volatile boolean stopping;
     private final boolean logConnections;
     private static final Logger connectionLog = LoggerFactory.getLogger("dev.loomecho.connections");
 
@@ -74,6 +80,10 @@ public final class Connections {
      * server is full, in which case the channel has already been closed and counted as rejected.
      */
     public Connection admit(Closeable channel, SocketAddress remote) {
+        if (stopping) {
+            closeQuietly(channel); // accepted just before the listener closed: too late to be served
+            return null;
+        }
         if (!slots.tryAcquire()) {
             counters.rejected.increment();
             closeQuietly(channel);
@@ -82,9 +92,16 @@ public final class Connections {
         // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
         boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
         Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic);
-        live.add(connection);
         counters.accepted.increment();
         ConnectionEvents.opened(connection);
+        live.add(connection);
+        // closeAll() may have set the flag and walked the set just before our add, and so missed this
+        // connection. We add, then read the flag; closeAll writes the flag, then reads the set: one of
+        // the two sees the other, so either closeAll closes the connection or we do, here.
+        if (stopping) {
+            connection.close();
+            return null;
+        }
         return connection;
     }
 
@@ -138,8 +155,17 @@ public final class Connections {
         }
     }
 
-    /** The forced end of a shutdown: closes every connection still open, which wakes any blocked I/O. */
+    /** Admits nothing from now on; what is open stays open. The first step of every shutdown. */
+    public void stopAdmitting() {
+        stopping = true;
+    }
+
+    /**
+     * The forced end of a shutdown: admits nothing more, and closes every connection still open, which
+     * wakes any blocked I/O.
+     */
     public void closeAll() {
+        stopAdmitting();
         live.forEach(Connection::close);
     }
 

@@ -21,7 +21,10 @@ public interface EchoEngine {
     /** Closes the listener. Connections already admitted go on being served. */
     void stopAccepting();
 
-    /** Returns when every thread this engine started has ended. Called after all connections are closed. */
+    /**
+     * Returns when every thread this engine started has ended. Called after all connections are closed,
+     * so it must return promptly; called again if an interrupt cut the previous call short.
+     */
     void awaitTermination() throws InterruptedException;
 
     /** What supervises the connection threads; {@link Supervision#NONE} for engines without such threads. */

@@ -27,6 +27,7 @@ public final class FutureEngine implements EchoEngine {
     private final ServerConfig config;
     private final Connections connections;
     private final AcceptFailures acceptFailures = new AcceptFailures();
+    private final JoinableThreads groupThreads = new JoinableThreads("loom-echo-future-io-", true);
     private AsynchronousChannelGroup group;
     private AsynchronousServerSocketChannel listener;
     private Thread acceptor;
@@ -38,8 +39,7 @@ public final class FutureEngine implements EchoEngine {
 
     @Override
     public InetSocketAddress start() throws IOException {
-        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(),
-                Thread.ofPlatform().name("loom-echo-future-io-", 1).daemon().factory());
+        group = AsynchronousChannelGroup.withFixedThreadPool(config.threads(), groupThreads);
         listener = Listeners.bindAsynchronous(group, config);
         acceptor = Thread.ofVirtual().name("loom-echo-accept").start(this::superviseConnections);
         return (InetSocketAddress) listener.getLocalAddress();
@@ -85,7 +85,7 @@ public final class FutureEngine implements EchoEngine {
     /** Read, wait; write, wait (again while a write was partial); until EOF. */
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
-        try (connection) {
+        try {
             ByteBuffer buffer = readBuffer.forReading();
             int n;
             while ((n = channel.read(buffer).get()) >= 0) {
@@ -103,7 +103,9 @@ public final class FutureEngine implements EchoEngine {
                 buffer = readBuffer.forReading();
             }
         } catch (Exception e) {
-            connection.fail(e);
+            connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
+        } finally {
+            connection.close();
         }
     }
 
@@ -133,5 +135,6 @@ public final class FutureEngine implements EchoEngine {
         acceptor.join(); // and with it every connection thread
         group.shutdown();
         group.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        groupThreads.join();
     }
 }

@@ -11,7 +11,7 @@ import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.Channel;
 import java.nio.channels.NetworkChannel;
 
-/** Binding, shared by every engine so that every engine reports a busy port the same clear way. */
+/** Binding, shared by every engine and the UDP echo, so that each reports a busy port the same clear way. */
 public final class Listeners {
 
     /** Large enough that a burst of a thousand connects is not refused by the kernel before accept runs. */
@@ -26,22 +26,32 @@ public final class Listeners {
      */
     public static <C extends NetworkChannel> C bind(C listener, ServerConfig config,
                                                     Binder<C> binder) throws IOException {
-        InetSocketAddress address = config.socketAddress();
+        return bind(listener, config.socketAddress(), config.reusePort(), "listen", binder);
+    }
+
+    /**
+     * Sets the socket options every loom-echo socket shares and binds {@code channel} to {@code address}.
+     * Whatever fails — the bind, an option, or SO_REUSEPORT missing from the OS — the channel is closed
+     * before the exception leaves, so a failed start holds no descriptor. A busy port raises a
+     * {@link BindException} saying "cannot PURPOSE on ADDRESS", e.g. "cannot listen for UDP on 127.0.0.1:7007".
+     */
+    public static <C extends NetworkChannel> C bind(C channel, InetSocketAddress address, boolean reusePort,
+                                                    String purpose, Binder<C> binder) throws IOException {
         try {
             // Lets a restarted server rebind while old connections sit in TIME_WAIT; it never lets two listen.
-            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            if (config.reusePort()) {
-                requireReusePort(listener);
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (reusePort) {
+                requireReusePort(channel);
                 // Lets several processes listen on one port; the kernel spreads new connections among them.
-                listener.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
             }
-            binder.bind(listener, address, BACKLOG);
-            return listener;
-        } catch (IOException e) {
-            listener.close();
+            binder.bind(channel, address, BACKLOG);
+            return channel;
+        } catch (IOException | RuntimeException | Error e) {
+            close(channel);
             if (e instanceof BindException) {
                 BindException named = new BindException(
-                        "cannot listen on " + describe(address) + ": " + e.getMessage());
+                        "cannot " + purpose + " on " + describe(address) + ": " + e.getMessage());
                 named.initCause(e);
                 throw named;
             }
@@ -50,14 +60,14 @@ public final class Listeners {
     }
 
     /**
-     * Opens an asynchronous listener in {@code group} and binds it; shuts the group down if that fails,
-     * so a failed start leaves no pool threads behind.
+     * Opens an asynchronous listener in {@code group} and binds it; shuts the group down if anything
+     * fails, so a failed start leaves no pool threads behind.
      */
     public static AsynchronousServerSocketChannel bindAsynchronous(AsynchronousChannelGroup group, ServerConfig config)
             throws IOException {
         try {
             return bind(AsynchronousServerSocketChannel.open(group), config, AsynchronousServerSocketChannel::bind);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException | Error e) {
             group.shutdownNow();
             throw e;
         }

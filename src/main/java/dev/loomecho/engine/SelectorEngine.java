@@ -5,12 +5,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * select, WSAEventSelect and WSAAsyncSelect — the legacy baseline: one thread waits on one
@@ -24,14 +23,16 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   WRITING  interest OP_WRITE; echo pending.   Writable: write the rest; all out → READING
  * </pre>
  * — so while a peer does not read its echo, we do not read its input, and memory stays one buffer.
+ *
+ * <p>Only the selector thread reads, writes and changes interest ops. Other threads only close channels
+ * (the listener on stop, connections on idle timeout or shutdown): a registered channel's descriptor is
+ * released at the selector's next select, which each such close wakes, or when the selector closes.
  */
 public final class SelectorEngine implements EchoEngine {
 
     private final ServerConfig config;
     private final Connections connections;
     private final AcceptFailures acceptFailures = new AcceptFailures();
-    /** Work handed to the selector thread by others; it alone touches keys and the listener. */
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private Selector selector;
     private ServerSocketChannel listener;
     private SelectionKey acceptKey;
@@ -51,7 +52,10 @@ public final class SelectorEngine implements EchoEngine {
             listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
             listener.configureBlocking(false);
             acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (listener != null) {
+                Listeners.close(listener);
+            }
             selector.close();
             throw e;
         }
@@ -60,17 +64,17 @@ public final class SelectorEngine implements EchoEngine {
     }
 
     private void loop() {
+        // Closing the selector deregisters every channel, which completes the closes made from other threads.
         try (Selector owned = selector) {
             while (running) {
-                runTasks();
                 resumeAcceptingIfDue();
                 selector.select(this::dispatch, selectTimeoutMillis());
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             Disconnects.log.error("selector failed; the selector engine stops serving", e);
+            Listeners.close(listener);
             connections.closeAll();
         }
-        // Closing the selector deregisters every channel, which completes the closes made from other threads.
     }
 
     private void dispatch(SelectionKey key) {
@@ -92,6 +96,8 @@ public final class SelectorEngine implements EchoEngine {
             SocketChannel channel;
             try {
                 channel = listener.accept();
+            } catch (ClosedChannelException e) {
+                return; // stopAccepting() closed the listener
             } catch (IOException e) {
                 pauseAccepting(e);
                 return;
@@ -107,8 +113,8 @@ public final class SelectorEngine implements EchoEngine {
         try {
             channel.configureBlocking(false);
             Session session = new Session(channel);
-            // Another thread (the idle reaper, the shutdown) may close this channel; the close only takes
-            // effect at the selector's next select, so such a close also wakes the selector.
+            // Another thread (the idle reaper, the shutdown) may close this channel; the close only
+            // completes at the selector's next select, so such a close also wakes the selector.
             session.connection = connections.admit(() -> {
                 channel.close();
                 if (Thread.currentThread() != selectorThread) {
@@ -190,9 +196,13 @@ public final class SelectorEngine implements EchoEngine {
     }
 
     private void resumeAcceptingIfDue() {
-        if (acceptPausedUntil != 0 && System.nanoTime() - acceptPausedUntil >= 0 && acceptKey.isValid()) {
-            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+        if (acceptPausedUntil != 0 && System.nanoTime() - acceptPausedUntil >= 0) {
             acceptPausedUntil = 0;
+            try {
+                acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+            } catch (CancelledKeyException stopped) {
+                // stopAccepting() closed the listener meanwhile (a validity check first could not rule that out)
+            }
         }
     }
 
@@ -200,19 +210,13 @@ public final class SelectorEngine implements EchoEngine {
         return acceptPausedUntil == 0 ? 0 : Math.max(1, (acceptPausedUntil - System.nanoTime()) / 1_000_000);
     }
 
-    private void runTasks() {
-        Runnable task;
-        while ((task = tasks.poll()) != null) {
-            task.run();
-        }
-    }
-
+    /**
+     * Closes the listener here, on the caller's thread: left to the selector thread, the close could come
+     * after its last select and never happen. The port is released at the next select, woken now.
+     */
     @Override
     public void stopAccepting() {
-        tasks.add(() -> {
-            acceptKey.cancel();
-            Listeners.close(listener);
-        });
+        Listeners.close(listener);
         selector.wakeup();
     }
 

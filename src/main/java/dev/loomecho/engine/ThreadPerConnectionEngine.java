@@ -93,7 +93,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
     /** Read what arrived, write all of it back, until EOF. Each call blocks only this connection's thread. */
     private void serve(Connection connection, SocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
-        try (connection) {
+        try {
             ByteBuffer buffer = readBuffer.forReading();
             int n;
             while ((n = channel.read(buffer)) >= 0) {
@@ -112,7 +112,9 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
             }
             // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN.
         } catch (Exception e) {
-            connection.fail(e);
+            connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
+        } finally {
+            connection.close();
         }
     }
 

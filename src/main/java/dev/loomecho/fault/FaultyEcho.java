@@ -5,6 +5,7 @@ import dev.loomecho.engine.ReadBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -13,6 +14,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * injection almost for free, and the single-threaded selector engine does not offer it.
  */
 public final class FaultyEcho {
+
+    /** How soon a fault's sleep notices that its connection was closed (idle timeout, shutdown). */
+    private static final Duration CLOSE_CHECK = Duration.ofMillis(100);
 
     /** A blocking write of some of the buffer's bytes; returns how many were written. */
     @FunctionalInterface
@@ -31,7 +35,7 @@ public final class FaultyEcho {
     public static boolean echo(Connection connection, ReadBuffer reads, ByteBuffer data, Write write, Faults faults)
             throws Exception {
         int read = data.remaining();
-        delay(faults.latency(), faults.jitter());
+        delay(connection, faults.latency(), faults.jitter());
         while (data.hasRemaining()) {
             long toThreshold = bytesToNextThreshold(connection, faults);
             if (toThreshold == 0) {
@@ -46,16 +50,16 @@ public final class FaultyEcho {
             }
             writeExactly(connection, data, chunk, write);
             if (faults.bandwidth() > 0) {
-                Thread.sleep(Duration.ofNanos(chunk * 1_000_000_000L / faults.bandwidth()));
+                pause(connection, Duration.ofNanos(chunk * 1_000_000_000L / faults.bandwidth()));
             }
             if (faults.sliceBytes() > 0 && data.hasRemaining()) {
-                Thread.sleep(faults.sliceDelay());
+                pause(connection, faults.sliceDelay());
             }
         }
         if (bytesToNextThreshold(connection, faults) == 0) {
             return trip(connection, faults);
         }
-        paceReads(reads, read, faults.readBandwidth());
+        paceReads(connection, reads, read, faults.readBandwidth());
         return true;
     }
 
@@ -68,12 +72,13 @@ public final class FaultyEcho {
      * trickle, and a pause longer than the idle timeout, which would reap the connection. With it, pauses
      * stay near 100 ms (one read, the first after the fault was set, may still be a whole buffer).
      */
-    private static void paceReads(ReadBuffer reads, int n, long bytesPerSecond) throws InterruptedException {
+    private static void paceReads(Connection connection, ReadBuffer reads, int n, long bytesPerSecond)
+            throws InterruptedException {
         if (bytesPerSecond == 0) {
             return;
         }
         reads.limitNextRead(Math.clamp(bytesPerSecond / 10, 1, Integer.MAX_VALUE));
-        Thread.sleep(Duration.ofNanos(n * 1_000_000_000L / bytesPerSecond));
+        pause(connection, Duration.ofNanos(n * 1_000_000_000L / bytesPerSecond));
     }
 
     private static void writeExactly(Connection connection, ByteBuffer data, int count, Write write) throws Exception {
@@ -114,19 +119,31 @@ public final class FaultyEcho {
             connection.close();
         } else {
             // Stalled: keep the socket open and silent until the peer gives up or the idle timeout reaps it.
-            while (!connection.isClosed()) {
-                Thread.sleep(100);
-            }
+            pause(connection, ChronoUnit.FOREVER.getDuration());
         }
         return false;
     }
 
-    private static void delay(Duration latency, Duration jitter) throws InterruptedException {
+    private static void delay(Connection connection, Duration latency, Duration jitter) throws InterruptedException {
         if (latency.isZero()) {
             return;
         }
         long spread = jitter.toNanos();
         long nanos = latency.toNanos() + (spread == 0 ? 0 : ThreadLocalRandom.current().nextLong(-spread, spread + 1));
-        Thread.sleep(Duration.ofNanos(nanos));
+        pause(connection, Duration.ofNanos(nanos));
+    }
+
+    /**
+     * Sleeps for {@code duration}, but no longer than a moment after the connection is closed: closing
+     * it is how the idle timeout and a shutdown end a connection, and a fault's sleep, however long,
+     * must not hold up the server's close.
+     */
+    private static void pause(Connection connection, Duration duration) throws InterruptedException {
+        long started = System.nanoTime();
+        Duration left = duration;
+        while (left.isPositive() && !connection.isClosed()) {
+            Thread.sleep(left.compareTo(CLOSE_CHECK) < 0 ? left : CLOSE_CHECK);
+            left = duration.minusNanos(System.nanoTime() - started);
+        }
     }
 }

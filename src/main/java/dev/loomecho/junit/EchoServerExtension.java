@@ -25,8 +25,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *       one configured server for the whole class.</li>
  *   <li>{@code @RegisterExtension EchoServerExtension echo = ...} (an instance field): one per test method.</li>
  * </ul>
- * A shared server gets its configured faults back after every test, so one test's faults never leak
- * into the next.
+ * A {@code @Nested} class shares the server of the class that declares the extension. A shared server
+ * gets its configured faults back once no test of it is running, so one test's faults never leak into
+ * the next — and, under JUnit's concurrent execution, never are reset under a sibling still running.
  * Servers use an ephemeral port, so parallel tests never collide, and are closed after the test or class
  * whether it passed or failed.
  */
@@ -34,8 +35,12 @@ public final class EchoServerExtension
         implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
 
     private final ServerConfig config;
-    private EchoServer server;
-    private boolean perClass;
+    /** Guarded by {@code this}; volatile for the accessors tests call. */
+    private volatile EchoServer server;
+    /** The unique id of the class or test whose callback started the server, and alone closes it. */
+    private String owner;
+    /** Tests of a shared server running right now. */
+    private int running;
 
     /** For {@code @ExtendWith}: the fixture defaults (see {@link #fixtureDefaults()}). */
     public EchoServerExtension() {
@@ -59,30 +64,52 @@ public final class EchoServerExtension
         return new Builder();
     }
 
+    /**
+     * A static field's extension (or a class-level {@code @ExtendWith}) starts one server for the class.
+     * JUnit calls this again for each {@code @Nested} class, with the same extension: they share it.
+     */
     @Override
-    public void beforeAll(ExtensionContext context) {
-        perClass = true; // only a static field's extension (or a class-level @ExtendWith) sees beforeAll
-        server = start();
-    }
-
-    @Override
-    public void beforeEach(ExtensionContext context) {
+    public synchronized void beforeAll(ExtensionContext context) {
         if (server == null) {
             server = start();
+            owner = context.getUniqueId();
         }
+    }
+
+    /** An instance field's extension gets no beforeAll: it starts a server for each test. */
+    @Override
+    public synchronized void beforeEach(ExtensionContext context) {
+        if (server == null) {
+            server = start();
+            owner = context.getUniqueId();
+        }
+        running++;
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
-        if (perClass) {
-            server.faults(config.faults()); // a test's faults must not leak into the next test
-        } else {
-            stop();
+        synchronized (this) {
+            running--;
+            if (server == null) {
+                return; // its start failed
+            }
+            if (!context.getUniqueId().equals(owner)) {
+                if (running == 0) {
+                    server.faults(config.faults()); // a test's faults must not leak into the next test
+                }
+                return;
+            }
         }
+        stop();
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
+        synchronized (this) {
+            if (!context.getUniqueId().equals(owner)) {
+                return; // a @Nested class ends; the server belongs to its enclosing class
+            }
+        }
         stop();
     }
 
@@ -130,9 +157,14 @@ public final class EchoServerExtension
     }
 
     private void stop() {
-        if (server != null) {
-            server.close();
+        EchoServer stopping;
+        synchronized (this) {
+            stopping = server;
             server = null;
+            owner = null;
+        }
+        if (stopping != null) {
+            stopping.close();
         }
     }
 

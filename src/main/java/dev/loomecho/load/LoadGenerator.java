@@ -54,6 +54,10 @@ public final class LoadGenerator {
         return new LoadGenerator(options, null).run();
     }
 
+    /**
+     * Runs the load and returns what it measured. Interrupted, it stops every client and the progress
+     * reporter before it throws, so nothing of the run goes on behind the caller.
+     */
     public LoadResult run() throws InterruptedException {
         InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
         long connecting = System.nanoTime();
@@ -77,9 +81,12 @@ public final class LoadGenerator {
             measuredCpuStart = ProcessCpu.nanos();
             Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
                     .start(() -> reportEverySecond(start));
-            driver.run(start);
-            reporter.interrupt();
-            reporter.join();
+            try {
+                driver.run(start);
+            } finally {
+                reporter.interrupt();
+                joinUninterruptibly(reporter);
+            }
             return start;
         }
     }
@@ -89,28 +96,41 @@ public final class LoadGenerator {
         CountDownLatch ready = new CountDownLatch(options.connections());
         CountDownLatch go = new CountDownLatch(1);
         long start;
+        Thread reporter = null;
         try (ExecutorService clients = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("loom-echo-load-", 1).factory())) {
-            for (int i = 0; i < options.connections(); i++) {
-                long seed = i;
-                clients.execute(options.churn()
-                        ? () -> churn(address, seed, ready, go)
-                        : () -> converse(address, seed, ready, go));
-            }
-            ready.await();
-            start = System.nanoTime();
-            measuredCpuStart = ProcessCpu.nanos();
-            go.countDown();
-            Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
-                    .start(() -> reportEverySecond(start));
-            if (options.duration() != null) {
-                sleepUntil(start + options.hold().toNanos() + options.duration().toNanos());
+            try {
+                for (int i = 0; i < options.connections(); i++) {
+                    long seed = i;
+                    clients.execute(options.churn()
+                            ? () -> churn(address, seed, ready, go)
+                            : () -> converse(address, seed, ready, go));
+                }
+                ready.await();
+                start = System.nanoTime();
+                measuredCpuStart = ProcessCpu.nanos();
+                go.countDown();
+                reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
+                        .start(() -> reportEverySecond(start));
+                if (options.duration() != null) {
+                    sleepUntil(start + options.hold().toNanos() + options.duration().toNanos());
+                    stop.set(true);
+                }
+                clients.shutdown();
+                clients.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException | RuntimeException | Error e) {
+                // Release the clients still waiting for the start, and end the others' I/O, before the
+                // executor's close waits for them all.
                 stop.set(true);
+                go.countDown();
+                clients.shutdownNow();
+                throw e;
+            } finally {
+                if (reporter != null) {
+                    reporter.interrupt();
+                    joinUninterruptibly(reporter);
+                }
             }
-            clients.shutdown();
-            clients.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
-            reporter.interrupt();
-            reporter.join();
         }
         return start;
     }
@@ -139,7 +159,7 @@ public final class LoadGenerator {
 
     /** Whether a message count reached, or the duration over, ends a connection after {@code sent} messages. */
     boolean done(long sent) {
-        return options.duration() != null ? stop.get() : sent >= options.messages();
+        return stop.get() || options.duration() == null && sent >= options.messages();
     }
 
     /** One long-lived connection: batches of {@code pipeline} messages, each echo verified. */
@@ -328,10 +348,14 @@ public final class LoadGenerator {
         }
     }
 
-    static void sleepUntil(long deadline) {
+    /** Parks until {@code deadline}; an interrupt ends it (parkNanos alone would return at once, and spin). */
+    static void sleepUntil(long deadline) throws InterruptedException {
         long remaining;
         while ((remaining = deadline - System.nanoTime()) > 0) {
             LockSupport.parkNanos(remaining);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
         }
     }
 

@@ -40,6 +40,8 @@ public record LoadOptions(
         this(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, Driver.THREADS);
     }
 
+    private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
+
     public LoadOptions {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(hold, "hold");
@@ -47,6 +49,9 @@ public record LoadOptions(
         require(port >= 1 && port <= 65_535, "port must be 1..65535, was " + port);
         require(connections >= 1, "connections must be at least 1, was " + connections);
         require(duration != null || messages >= 1, "messages must be at least 1, was " + messages);
+        // Counted in nanoseconds while running: longer would fail there, after the clients connected.
+        require(duration == null || duration.compareTo(MAX_DURATION) <= 0, "duration must be at most 292 years");
+        require(hold.compareTo(MAX_DURATION) <= 0 && !hold.isNegative(), "hold must be 0 to 292 years, was " + hold);
         require(duration == null || duration.toMillis() >= 1, "duration must be at least 1ms");
         require(size >= 1, "size must be at least 1 byte, was " + size);
         require(pipeline >= 1, "pipeline must be at least 1, was " + pipeline);

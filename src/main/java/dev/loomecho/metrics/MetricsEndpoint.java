@@ -18,6 +18,8 @@ import java.util.function.Supplier;
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
+    private static final String PATH = "/metrics";
+
     private final HttpServer http;
     private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("loom-echo-metrics-", 1).factory());
@@ -32,7 +34,8 @@ public final class MetricsEndpoint implements AutoCloseable {
         HttpServer http = Listeners.bindHttp(address, "metrics");
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
         http.setExecutor(endpoint.threads);
-        http.createContext("/metrics", exchange -> endpoint.respond(exchange, PrometheusText.render(engine, stats.get(), RuntimeGauges.read())));
+        // A context matches every path it prefixes (/metricsXYZ, /metrics/x): respond() answers only its own.
+        http.createContext(PATH, exchange -> endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read())));
         http.start();
         return endpoint;
     }
@@ -41,13 +44,17 @@ public final class MetricsEndpoint implements AutoCloseable {
         return http.getAddress();
     }
 
-    private void respond(HttpExchange exchange, String body) throws IOException {
+    private void respond(HttpExchange exchange, Supplier<String> page) throws IOException {
         try (exchange) {
+            if (!exchange.getRequestURI().getPath().equals(PATH)) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
             if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = page.get().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
             exchange.sendResponseHeaders(200, exchange.getRequestMethod().equals("HEAD") ? -1 : bytes.length);
             if (!exchange.getRequestMethod().equals("HEAD")) {
@@ -60,7 +67,10 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-        http.stop(0);
-        threads.close();
+        try {
+            http.stop(0);
+        } finally {
+            threads.close(); // waits for the handler threads, whatever stop() did
+        }
     }
 }

@@ -19,7 +19,7 @@ final class PrometheusText {
         counter(text, "loomecho_received_bytes_total", "Bytes read from TCP clients.", labels, stats.bytesIn());
         counter(text, "loomecho_sent_bytes_total", "Bytes echoed to TCP clients.", labels, stats.bytesOut());
         counter(text, "loomecho_udp_datagrams_echoed_total", "UDP datagrams echoed.", labels, stats.udpEchoed());
-        counter(text, "loomecho_udp_datagrams_dropped_total", "UDP datagrams dropped by the reflection guards or rate limit.", labels, stats.udpDropped());
+        counter(text, "loomecho_udp_datagrams_dropped_total", "UDP datagrams not answered: refused by the reflection guards or rate limit, or the reply failed.", labels, stats.udpDropped());
         gauge(text, "loomecho_platform_threads", "Live platform (OS) threads in the JVM, carrier threads included.", labels, threads.platformThreads());
         // The virtual-thread scheduler's gauges exist only where the JVM reports them (JDK 24+).
         if (threads.schedulerParallelism() >= 0) {

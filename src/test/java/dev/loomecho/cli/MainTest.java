@@ -57,6 +57,14 @@ class MainTest {
     }
 
     @Test
+    void aTimeoutTooLongToCountExitsTwoBeforeAnythingStarts() {
+        assertEquals(2, run("serve", "--port", "0", "--idle-timeout", "3000000h")); // 342 years
+        assertTrue(err.toString().contains("idle-timeout must be at most 292 years"), err.toString());
+        assertEquals(2, run("serve", "--port", "0", "--drain-timeout", "3000000h"));
+        assertTrue(err.toString().contains("drain-timeout must be at most 292 years"), err.toString());
+    }
+
+    @Test
     void aMalformedDurationExitsTwo() {
         assertEquals(2, run("serve", "--idle-timeout", "soon"));
         assertTrue(err.toString().contains("'soon' is not a duration"), err.toString());

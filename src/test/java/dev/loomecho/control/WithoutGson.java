@@ -3,7 +3,9 @@ package dev.loomecho.control;
 import dev.loomecho.EchoServer;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.junit.EchoServerExtension;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import java.io.IOException;
+import java.lang.reflect.Proxy;
 import java.net.Socket;
 import java.util.Arrays;
 
@@ -23,12 +25,13 @@ public final class WithoutGson {
         // The JUnit extension and the new faults, control port off (callbacks called as JUnit would).
         EchoServerExtension extension = EchoServerExtension.builder()
                 .faults(Faults.NONE.withReadBandwidth(1_000_000).withToxicity(0.5)).seed(3).build();
-        extension.beforeAll(null);
+        ExtensionContext theClass = contextWithId("[class:WithoutGson]");
+        extension.beforeAll(theClass);
         try {
             echo(extension.port());
             System.out.println("extension echoed");
         } finally {
-            extension.afterAll(null);
+            extension.afterAll(theClass);
         }
         try (EchoServer server = EchoServer.builder().port(0).controlPort(0).start()) {
             fail("started a control port without Gson on " + server.controlAddress());
@@ -36,6 +39,17 @@ public final class WithoutGson {
             System.out.println("control port refused: " + e.getMessage());
         }
         System.exit(0);
+    }
+
+    /** The one thing the extension asks of its context: whose callback this is. */
+    private static ExtensionContext contextWithId(String uniqueId) {
+        return (ExtensionContext) Proxy.newProxyInstance(ExtensionContext.class.getClassLoader(),
+                new Class<?>[] {ExtensionContext.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getUniqueId")) {
+                        return uniqueId;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
     }
 
     private static void echo(int port) throws IOException {

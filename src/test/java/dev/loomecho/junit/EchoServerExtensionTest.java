@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
@@ -12,24 +13,32 @@ import dev.loomecho.TestClient;
 import dev.loomecho.ThreadDumps;
 import dev.loomecho.fault.Faults;
 import java.io.IOException;
-import java.net.ServerSocket;
+import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 class EchoServerExtensionTest {
 
@@ -134,6 +143,104 @@ class EchoServerExtensionTest {
         assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "the failed test's server left threads");
         try (ServerSocket rebind = new ServerSocket(FailingScenario.port, 50, InetAddress.getLoopbackAddress())) {
             assertEquals(FailingScenario.port, rebind.getLocalPort(), "the failed test's port is free again");
+        }
+    }
+
+    @Test
+    void aNestedClassSharesTheServerOfItsEnclosingClassWhichIsClosedAfterwards() throws IOException {
+        TestExecutionSummary summary = launch(NestedScenario.class, Map.of());
+
+        assertEquals(2, summary.getTestsSucceededCount(), () -> failures(summary));
+        assertSame(NestedScenario.outer, NestedScenario.nested, "the @Nested class got a server of its own");
+        assertThrows(ConnectException.class, () -> new TestClient(NestedScenario.outer.address()).close(),
+                "the enclosing class's server still accepts after the run");
+        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "the scenario's servers left threads");
+    }
+
+    @Test
+    void aTestEndingNeverResetsTheFaultsOfASiblingStillRunningConcurrently() {
+        TestExecutionSummary summary = launch(ConcurrentScenario.class, Map.of(
+                "junit.jupiter.execution.parallel.enabled", "true",
+                "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                "junit.jupiter.execution.parallel.config.fixed.parallelism", "2"));
+
+        assertEquals(2, summary.getTestsSucceededCount(), () -> failures(summary));
+        assertEquals(ConcurrentScenario.STALL, ConcurrentScenario.faultsAfterTheSiblingEnded,
+                "the sibling's end reset the faults of a test still running");
+        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"));
+    }
+
+    private static TestExecutionSummary launch(Class<?> scenario, Map<String, String> configuration) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(scenario)).configurationParameters(configuration).build();
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(request, listener);
+        return listener.getSummary();
+    }
+
+    private static String failures(TestExecutionSummary summary) {
+        StringBuilder text = new StringBuilder();
+        summary.getFailures().forEach(f -> text.append(f.getTestIdentifier().getDisplayName()).append(": ")
+                .append(f.getException()).append('\n'));
+        return text.toString();
+    }
+
+    /** A static extension and a @Nested class; launched by the test above. */
+    @Tag("scenario")
+    static class NestedScenario {
+        static EchoServer outer;
+        static EchoServer nested;
+
+        @RegisterExtension
+        static EchoServerExtension echo = EchoServerExtension.builder().build();
+
+        @Test
+        void outerTest() {
+            outer = echo.server();
+        }
+
+        @Nested
+        class Inner {
+            @Test
+            void nestedTest() {
+                nested = echo.server();
+            }
+        }
+    }
+
+    /** Two tests of one shared server, run at the same time; launched by the test above. */
+    @Tag("scenario")
+    @Execution(ExecutionMode.CONCURRENT)
+    static class ConcurrentScenario {
+        static final Faults STALL = Faults.NONE.withStallAfter(0);
+        static final CountDownLatch faultsSet = new CountDownLatch(1);
+        static final CountDownLatch siblingEnded = new CountDownLatch(1);
+        static volatile Faults faultsAfterTheSiblingEnded;
+
+        // After-callbacks run in reverse order of registration: this one runs after the echo extension's.
+        @RegisterExtension
+        @Order(1)
+        static AfterEachCallback siblingEnd = context -> {
+            if (context.getRequiredTestMethod().getName().equals("sibling")) {
+                siblingEnded.countDown();
+            }
+        };
+
+        @RegisterExtension
+        @Order(2)
+        static EchoServerExtension echo = EchoServerExtension.builder().build();
+
+        @Test
+        void changesTheFaults() throws InterruptedException {
+            echo.faults(STALL);
+            faultsSet.countDown();
+            assertTrue(siblingEnded.await(10, TimeUnit.SECONDS), "the sibling did not run alongside");
+            faultsAfterTheSiblingEnded = echo.server().faults();
+        }
+
+        @Test
+        void sibling() throws InterruptedException {
+            assertTrue(faultsSet.await(10, TimeUnit.SECONDS), "the other test did not run alongside");
         }
     }
 

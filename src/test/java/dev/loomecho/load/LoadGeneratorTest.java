@@ -1,12 +1,16 @@
 package dev.loomecho.load;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.loomecho.EchoServer;
+import dev.loomecho.ThreadDumps;
 import dev.loomecho.cli.Main;
 import dev.loomecho.load.LoadOptions.Driver;
 import java.io.IOException;
@@ -18,6 +22,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,6 +58,38 @@ class LoadGeneratorTest {
             assertTrue(result.ok(), result.toText());
             assertEquals(2 * 128, result.messages());
         }
+    }
+
+    @Test
+    void anInterruptedRunEndsPromptlyAndLeavesNoThreadBehind() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).start()) {
+            LoadOptions halfAMinute = new LoadOptions("127.0.0.1", server.port(), 4, 0, Duration.ofSeconds(30), 64, 1, 0,
+                    Duration.ZERO, false);
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread runner = Thread.ofPlatform().name("test-load-runner").start(() -> {
+                try {
+                    LoadGenerator.run(halfAMinute);
+                    outcome.set(new AssertionError("the run finished although interrupted"));
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().bytesOut() > 0); // under way
+            runner.interrupt();
+
+            assertTrue(runner.join(Duration.ofSeconds(10)), "an interrupted run went on");
+            assertInstanceOf(InterruptedException.class, outcome.get());
+            assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-load-"), "threads of the interrupted run left behind");
+        }
+    }
+
+    @Test
+    void refusesADurationOrHoldTooLongToCount() {
+        Duration tooLong = Duration.ofSeconds(Long.MAX_VALUE);
+        assertThrows(IllegalArgumentException.class,
+                () -> new LoadOptions("127.0.0.1", 7, 1, 0, tooLong, 64, 1, 0, Duration.ZERO, false));
+        assertThrows(IllegalArgumentException.class,
+                () -> new LoadOptions("127.0.0.1", 7, 1, 1, null, 64, 1, 0, tooLong, false));
     }
 
     @ParameterizedTest

@@ -86,6 +86,22 @@ class ObservabilityTest {
         }
     }
 
+    @Test
+    void metricsAreServedOnlyAtTheirOwnPath() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).metricsPort(0).start();
+             HttpClient http = HttpClient.newHttpClient()) {
+            String base = "http://127.0.0.1:" + server.metricsAddress().orElseThrow().getPort();
+            for (String path : new String[] {"/metricsXYZ", "/metrics/extra", "/metrics.txt"}) {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(404, response.statusCode(), path);
+            }
+            HttpResponse<String> withQuery = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics?name=x")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, withQuery.statusCode(), "a query string does not change the path");
+        }
+    }
+
     /** Parses the exposition text strictly: each sample must follow its own HELP and TYPE lines. */
     private static Map<String, Long> parse(String text) {
         Map<String, Long> samples = new HashMap<>();

@@ -2,48 +2,87 @@ package dev.loomecho.udp;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ReflectionGuardTest {
 
     private static final long SECOND = 1_000_000_000L;
-    private final ReflectionGuard guard = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(10, 3));
+    private static final int OWN_PORT = 7007;
+    private static final ByteBuffer PING = ByteBuffer.wrap(new byte[] {'p', 'i', 'n', 'g'});
+    private final ReflectionGuard guard = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(10, 3), OWN_PORT);
 
     @Test
     void refusesPrivilegedSourcePortsAndNfs() {
-        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 7), 0), "echo port");
-        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 19), 0), "chargen port");
-        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 1023), 0));
-        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 2049), 0), "NFS, OpenBSD inetd's rule");
-        assertNull(guard.refusal(new InetSocketAddress("127.0.0.1", 1024), 0));
+        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 7), PING, 0), "echo port");
+        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 19), PING, 0), "chargen port");
+        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 1023), PING, 0));
+        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", 2049), PING, 0), "NFS, OpenBSD inetd's rule");
+        assertNull(guard.refusal(new InetSocketAddress("127.0.0.1", 1024), PING, 0));
+    }
+
+    @Test
+    void refusesItsOwnPortNumberFromAnyAddress() {
+        // Another echo server on the same port (7007 ↔ 7007), or this one's own address spoofed.
+        String refusal = guard.refusal(new InetSocketAddress("192.0.2.7", OWN_PORT), PING, 0);
+        assertNotNull(refusal);
+        assertTrue(refusal.contains("own port"), refusal);
+        assertNotNull(guard.refusal(new InetSocketAddress("127.0.0.1", OWN_PORT), PING, 0));
     }
 
     @Test
     void refusesBroadcastAndMulticastSources() {
-        assertNotNull(guard.refusal(new InetSocketAddress("255.255.255.255", 40_000), 0));
-        assertNotNull(guard.refusal(new InetSocketAddress("224.0.0.1", 40_000), 0));
-        assertNotNull(guard.refusal(new InetSocketAddress("ff02::1", 40_000), 0));
-        assertNotNull(guard.refusal(new InetSocketAddress("0.0.0.0", 40_000), 0));
+        assertNotNull(guard.refusal(new InetSocketAddress("255.255.255.255", 40_000), PING, 0));
+        assertNotNull(guard.refusal(new InetSocketAddress("224.0.0.1", 40_000), PING, 0));
+        assertNotNull(guard.refusal(new InetSocketAddress("ff02::1", 40_000), PING, 0));
+        assertNotNull(guard.refusal(new InetSocketAddress("0.0.0.0", 40_000), PING, 0));
     }
 
     @Test
     void allowsABurstThenTheRatePerSource() {
         InetSocketAddress source = new InetSocketAddress("127.0.0.2", 40_000);
         for (int i = 0; i < 3; i++) {
-            assertNull(guard.refusal(source, 0), "burst of 3");
+            assertNull(guard.refusal(source, numbered(i), 0), "burst of 3");
         }
-        assertNotNull(guard.refusal(source, 0), "bucket empty");
-        assertNull(guard.refusal(source, SECOND / 10), "one token back after 1/10 s at 10/s");
-        assertNotNull(guard.refusal(source, SECOND / 10));
-        assertNull(guard.refusal(new InetSocketAddress("127.0.0.3", 40_000), 0), "other sources have their own bucket");
+        assertNotNull(guard.refusal(source, numbered(3), 0), "bucket empty");
+        assertNull(guard.refusal(source, numbered(4), SECOND / 10), "one token back after 1/10 s at 10/s");
+        assertNotNull(guard.refusal(source, numbered(5), SECOND / 10));
+        assertNull(guard.refusal(new InetSocketAddress("127.0.0.3", 40_000), PING, 0), "other sources have their own bucket");
     }
 
     @Test
     void theSourcePortRuleIsConfigurable() {
-        ReflectionGuard open = new ReflectionGuard(UdpConfig.DEFAULTS.withSourcePortRule(0, Set.of()));
-        assertNull(open.refusal(new InetSocketAddress("127.0.0.1", 2049), 0));
+        ReflectionGuard open = new ReflectionGuard(UdpConfig.DEFAULTS.withSourcePortRule(0, Set.of()), OWN_PORT);
+        assertNull(open.refusal(new InetSocketAddress("127.0.0.1", 2049), PING, 0));
+    }
+
+    @Test
+    void refusesASourceThatKeepsSendingBackItsLastReplyThenAnswersItAgain() {
+        ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
+        InetSocketAddress otherEcho = new InetSocketAddress("192.0.2.8", 7008);
+        for (int i = 0; i < EchoLoopDetector.MAX_REPEATS; i++) {
+            assertNull(unlimited.refusal(otherEcho, PING, 0), "reply " + (i + 1) + " of the same datagram");
+        }
+        String refusal = unlimited.refusal(otherEcho, PING, 0);
+        assertNotNull(refusal, "the same datagram back once more: an echo loop");
+        assertTrue(refusal.contains("unchanged"), refusal);
+        assertNull(unlimited.refusal(otherEcho, PING, 0), "a retry after the refusal is answered");
+    }
+
+    @Test
+    void aClientWhosePayloadChangesIsNeverTakenForALoop() {
+        ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
+        InetSocketAddress client = new InetSocketAddress("192.0.2.9", 40_000);
+        for (int i = 0; i < 10 * EchoLoopDetector.MAX_REPEATS; i++) {
+            assertNull(unlimited.refusal(client, numbered(i % 2), 0), "datagram " + i);
+        }
+    }
+
+    private static ByteBuffer numbered(int i) {
+        return ByteBuffer.wrap(new byte[] {'#', (byte) i});
     }
 }

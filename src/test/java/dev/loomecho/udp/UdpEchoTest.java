@@ -8,13 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.loomecho.EchoServer;
 import dev.loomecho.TestClient;
 import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,7 +42,7 @@ class UdpEchoTest {
         try (EchoServer server = udpServer(UdpConfig.DEFAULTS); Client client = new Client()) {
             InetSocketAddress udp = server.udpAddress().orElseThrow();
             assertEquals(server.port(), udp.getPort(), "same port number as TCP unless --udp-port");
-            for (int size : new int[] {1, 1024, 8192, UdpEcho.MAX_DATAGRAM}) {
+            for (int size : new int[] {1, 1024, 8192, UdpEcho.MAX_IPV4_DATAGRAM}) {
                 byte[] payload = TestClient.randomBytes(size, size);
                 assertArrayEquals(payload, client.roundTrip(payload, udp), "size " + size);
             }
@@ -90,11 +95,115 @@ class UdpEchoTest {
         }
     }
 
+    @Test
+    void echoesIpv6DatagramsWholeUpToTheIpv6Limit() throws IOException {
+        InetAddress v6 = InetAddress.getByName("::1");
+        try (EchoServer server = EchoServer.builder().bindAddress(v6).port(0).udp(UdpConfig.DEFAULTS.withEnabled(true)).start();
+             Client client = new Client(v6)) {
+            InetSocketAddress udp = server.udpAddress().orElseThrow();
+            // Over IPv6 a datagram may carry 20 bytes more than over IPv4: 65,527.
+            for (int size : new int[] {UdpEcho.MAX_IPV4_DATAGRAM, UdpEcho.MAX_IPV4_DATAGRAM + 1, UdpEcho.MAX_IPV6_DATAGRAM}) {
+                byte[] payload = TestClient.randomBytes(size, size);
+                assertArrayEquals(payload, client.roundTrip(payload, udp), "size " + size);
+            }
+        }
+    }
+
+    @Test
+    void keepsEchoingAfterAReplyCannotBeSent() throws Exception {
+        InetAddress spoofed = InetAddress.getByName("127.0.0.2"); // stands for a source with no route back
+        DatagramChannel bound = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try (UdpEcho echo = new UdpEcho(new FailingSendChannel(bound, spoofed), UdpConfig.DEFAULTS.withEnabled(true));
+             Client unanswerable = new Client(spoofed);
+             Client client = new Client()) {
+            unanswerable.send(new byte[] {1}, echo.address());
+            await().atMost(Duration.ofSeconds(5)).until(() -> echo.dropped() == 1); // counted, not fatal
+
+            assertArrayEquals(new byte[] {2}, client.roundTrip(new byte[] {2}, echo.address()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> echo.echoed() == 1);
+        }
+    }
+
+    @Test
+    void refusesADatagramFromItsOwnAddressAndPortSoItCannotEchoItself() throws IOException {
+        try (EchoServer server = udpServer(UdpConfig.DEFAULTS)) {
+            InetSocketAddress udp = server.udpAddress().orElseThrow();
+            sendFromPort(udp.getPort(), new byte[] {1}, udp); // arrives "from" the server itself
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().udpDropped() == 1);
+            assertEquals(0, server.stats().udpEchoed(), "it echoed its own datagram back to itself");
+        }
+    }
+
+    @Test
+    void twoServersOnOnePortNumberDoNotBounceASpoofedDatagram() throws IOException {
+        // 7007 <-> 7007 on two hosts; here two loopback addresses with one port number.
+        try (EchoServer a = udpServer(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000))) {
+            int port = a.port();
+            try (EchoServer b = EchoServer.builder().bindAddress(InetAddress.getByName("127.0.0.2")).port(port)
+                    .udp(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000).withEnabled(true)).start()) {
+                sendFromPort(port, new byte[] {1}, b.udpAddress().orElseThrow()); // "from" a (127.0.0.1:port) to b
+                await().atMost(Duration.ofSeconds(5)).until(() -> b.stats().udpDropped() == 1);
+                assertEquals(0, a.stats().udpEchoed() + b.stats().udpEchoed(), "the datagram bounced between them");
+            }
+        }
+    }
+
+    @Test
+    void twoServersBounceASpoofedDatagramOnlyABoundedNumberOfTimes() throws IOException {
+        // With a rate limit the loop never reaches (on a slow link, or set this high), only the loop
+        // detection can end it.
+        UdpConfig unlimited = UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000);
+        try (EchoServer a = udpServer(unlimited); EchoServer b = udpServer(unlimited)) {
+            sendFromPort(b.udpAddress().orElseThrow().getPort(), new byte[100], a.udpAddress().orElseThrow());
+            LongSupplier echoed = () -> a.stats().udpEchoed() + b.stats().udpEchoed();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500)).until(new Settled(echoed));
+            assertTrue(echoed.getAsLong() > 0, "the spoofed datagram was not echoed at all");
+            assertTrue(echoed.getAsLong() <= 2L * EchoLoopDetector.MAX_REPEATS + 2,
+                    "one datagram was echoed " + echoed.getAsLong() + " times");
+        }
+    }
+
+    /**
+     * Sends a datagram whose source is {@code port} on 127.0.0.1 — a port a server already holds. The
+     * server's more specific binding (its own address) still gets what is sent to that port, so the
+     * replies go to it, as they would to a spoofed source's real owner.
+     */
+    private static void sendFromPort(int port, byte[] payload, InetSocketAddress to) throws IOException {
+        try (DatagramChannel spoofer = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            spoofer.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            spoofer.bind(new InetSocketAddress("0.0.0.0", port));
+            spoofer.send(ByteBuffer.wrap(payload), to);
+        }
+    }
+
+    /** True once a counter is above zero and has not moved between two polls. */
+    private static final class Settled implements Callable<Boolean> {
+        private final LongSupplier counter;
+        private long previous = -1;
+
+        Settled(LongSupplier counter) {
+            this.counter = counter;
+        }
+
+        @Override
+        public Boolean call() {
+            long now = counter.getAsLong();
+            boolean settled = now > 0 && now == previous;
+            previous = now;
+            return settled;
+        }
+    }
+
     /** A blocking datagram client whose receive times out instead of hanging the test. */
     private static final class Client implements AutoCloseable {
-        private final java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+        private final DatagramSocket socket;
 
         Client() throws IOException {
+            this(InetAddress.getLoopbackAddress());
+        }
+
+        Client(InetAddress bindAddress) throws IOException {
+            socket = new DatagramSocket(0, bindAddress);
             socket.setSoTimeout(5_000);
             socket.setReceiveBufferSize(1 << 20);
         }
@@ -105,7 +214,7 @@ class UdpEchoTest {
 
         byte[] roundTrip(byte[] payload, InetSocketAddress to) throws IOException {
             send(payload, to);
-            java.net.DatagramPacket reply = new java.net.DatagramPacket(new byte[UdpEcho.MAX_DATAGRAM + 1], UdpEcho.MAX_DATAGRAM + 1);
+            java.net.DatagramPacket reply = new java.net.DatagramPacket(new byte[UdpEcho.MAX_IPV6_DATAGRAM + 1], UdpEcho.MAX_IPV6_DATAGRAM + 1);
             try {
                 socket.receive(reply);
             } catch (SocketTimeoutException e) {
