@@ -18,14 +18,14 @@ final class Models implements Callable<Integer> {
     }
 
     static final List<Row> ROWS = List.of(
-            new Row("thread per connection", "one OS thread (~1 MiB stack) per client", "platform  (virtual replaces it)"),
-            new Row("select", "FD_SETSIZE 64; O(n) scans; spins with no sockets", "selector  (virtual replaces it)"),
+            new Row("thread per connection", "one OS thread (1 MiB stack reserved) per client", "platform  (virtual replaces it)"),
+            new Row("select", "FD_SETSIZE (64 unless redefined); O(n) per call", "selector  (virtual replaces it)"),
             new Row("WSAAsyncSelect", "needs a window and its message pump", "selector  (virtual replaces it)"),
-            new Row("WSAEventSelect", "64 events per wait; arrays compacted by hand", "selector  (virtual replaces it)"),
-            new Row("overlapped I/O + event objects", "64 events per wait; WSAGetOverlappedResult", "future"),
-            new Row("overlapped I/O + completion routines", "runs only in an alertable wait", "completion"),
+            new Row("WSAEventSelect", "64 events per wait: a thread per 64 sockets", "selector  (virtual replaces it)"),
+            new Row("overlapped I/O + event objects", "64 events per wait; buffers held until done", "future"),
+            new Row("overlapped I/O + completion routines", "run only in the issuing thread's alertable wait", "completion"),
             new Row("I/O completion ports", "hand-written worker pool and state machine", "completion (virtual replaces it)"),
-            new Row("WSAAccept condition function", "per-accept callback", "--max-connections"));
+            new Row("WSAAccept condition function", "per-accept callback, after the TCP handshake", "--max-connections"));
 
     @Spec
     CommandSpec spec;
