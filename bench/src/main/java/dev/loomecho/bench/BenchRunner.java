@@ -192,7 +192,7 @@ public final class BenchRunner {
             for (Server server : servers) {
                 log("round %d/%d: %s", round, rounds, server.name());
                 try (ServerProcess process = ServerProcess.start(server)) {
-                    load(false, List.of("-c", "50", "-s", "256", "-d", quick ? "1s" : "3s")); // JIT warm-up, not reported
+                    warmUp();
                     for (Scenario scenario : scenarios) {
                         ProcStats.Sample before = process.proc().sample();
                         Map<String, Double> values = load(scenario.churn(), scenario.loadArgs());
@@ -222,6 +222,13 @@ public final class BenchRunner {
         log("wrote %s and %s in %ds", out.resolve("latest.md"), out.resolve("latest.svg"), took.toSeconds());
     }
 
+    /** JIT warm-up, not reported: steady traffic, then connections opened and closed (the accept path). */
+    private void warmUp() throws IOException, InterruptedException {
+        String seconds = quick ? "1s" : "3s";
+        load(false, List.of("-c", "50", "-s", "256", "-d", seconds));
+        load(true, List.of("-c", "50", "-s", "64", "--churn", "-d", seconds));
+    }
+
     /** Starts the load generator in its own pinned JVM and returns its JSON result as numbers. */
     private Map<String, Double> load(boolean churn, List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
@@ -247,9 +254,15 @@ public final class BenchRunner {
         }
     }
 
-    /** Server heap (after full GCs, via jcmd), RSS and threads, before and while {@code idleConnections} sit idle. */
+    /**
+     * Server heap (after full GCs, via jcmd), RSS and threads, before and while {@code idleConnections} sit
+     * idle. The server is warmed up first, as one that has run a while is: a parked virtual thread's
+     * frames are copied into its StackChunk as they are, and interpreted frames — the accept-and-serve
+     * path of a fresh JVM, before the JIT compiled it — take about twice the room of compiled ones.
+     */
     private IdleFootprint measureIdle(Server server) throws Exception {
         try (ServerProcess process = ServerProcess.start(server)) {
+            warmUp();
             long heapBefore = process.usedHeapAfterGc();
             long rssBefore = process.proc().rssBytes();
             long threadsBefore = process.proc().threads();

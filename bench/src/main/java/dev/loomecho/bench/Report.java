@@ -70,7 +70,9 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
         }
         md.append(String.format(Locale.ROOT, "## %,d idle connections held %d s, then each echoes once\n\n",
                 idleConnections, idleHold.toSeconds()));
-        md.append("Server live heap measured with `jcmd GC.class_histogram` (its 'Total' line, after the full GC it "
+        md.append("Each server is first warmed up as in the rounds (steady traffic, then connect-echo-close churn), "
+                + "so its accept-and-serve path is JIT-compiled as in a server that has run a while. "
+                + "Server live heap measured with `jcmd GC.class_histogram` (its 'Total' line, after the full GC it "
                 + "runs), RSS and threads from `/proc/PID/status`, before the clients connect and in the middle of "
                 + "the hold; the difference divided by the connection count. \"Connect time\" is how long the "
                 + "client took to open all the connections. One run per server. The open-file limit here is "
