@@ -6,7 +6,9 @@ import dev.loomecho.fault.Faults;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Random;
@@ -67,12 +69,27 @@ public final class Connections {
 
     /** {@link #admit(Closeable, SocketAddress)} for a blocking or selectable socket. */
     public Connection admit(SocketChannel channel) {
+        noDelay(channel);
         return admit(channel, remoteOf(channel::getRemoteAddress));
     }
 
     /** {@link #admit(Closeable, SocketAddress)} for an asynchronous socket. */
     public Connection admit(AsynchronousSocketChannel channel) {
+        noDelay(channel);
         return admit(channel, remoteOf(channel::getRemoteAddress));
+    }
+
+    /**
+     * An echo is sent the moment it is read, and the peer waits for it: Nagle's algorithm would hold the
+     * small tail of an echo back until the previous segment is acknowledged, which a delayed-ACK peer does
+     * up to 40 ms later. Netty's echo sets the same option.
+     */
+    static void noDelay(NetworkChannel channel) {
+        try {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        } catch (IOException e) {
+            // the peer is already gone; the engine's first read will say so
+        }
     }
 
     /**

@@ -112,6 +112,7 @@ public final class SelectorEngine implements EchoEngine {
     private void admit(SocketChannel channel) {
         try {
             channel.configureBlocking(false);
+            Connections.noDelay(channel);
             Session session = new Session(channel);
             // Another thread (the idle reaper, the shutdown) may close this channel; the close only
             // completes at the selector's next select, so such a close also wakes the selector.
