@@ -53,7 +53,8 @@ public final class BenchRunner {
     }
 
     /** One scenario against one server in one round: the client's result and the server's /proc difference. */
-    record Run(int round, Server server, Scenario scenario, Map<String, Double> values, ProcStats.Sample cost) {
+    record Run(int round, Server server, Scenario scenario, Map<String, Double> values, ProcStats.Sample cost,
+               double serverCoreBusy, double clientCoreBusy) {
         double metric() {
             return values.get(scenario.metric());
         }
@@ -74,12 +75,12 @@ public final class BenchRunner {
             return cost.contextSwitches() / messages();
         }
 
-        /** Cores the server kept busy: 1.0 means its one pinned CPU was saturated. */
+        /** The server process's own CPU time over the wall time: its share of its one pinned core. */
         double serverBusy() {
             return cost.cpuNanos() / 1e9 / seconds();
         }
 
-        /** Cores the client kept busy; near 1.0 the client, not the server, set the pace. */
+        /** The client process's share of its core. */
         double clientBusy() {
             return values.getOrDefault("cpuSeconds", -1.0) / seconds();
         }
@@ -195,14 +196,19 @@ public final class BenchRunner {
                     warmUp();
                     for (Scenario scenario : scenarios) {
                         ProcStats.Sample before = process.proc().sample();
+                        ProcStats.CoreSample serverCore = ProcStats.core(Integer.parseInt(SERVER_CPU));
+                        ProcStats.CoreSample clientCore = ProcStats.core(Integer.parseInt(CLIENT_CPU));
                         Map<String, Double> values = load(scenario.churn(), scenario.loadArgs());
-                        Run run = new Run(round, server, scenario, values, process.proc().sample().minus(before));
+                        Run run = new Run(round, server, scenario, values, process.proc().sample().minus(before),
+                                ProcStats.core(Integer.parseInt(SERVER_CPU)).busySince(serverCore),
+                                ProcStats.core(Integer.parseInt(CLIENT_CPU)).busySince(clientCore));
                         runs.add(run);
-                        log("  %-40s %,12.1f %s  p99 %,8.0f µs  server %6.2f µs/%s, %5.2f cs/%s, %3.0f%% busy;"
-                                        + " client %3.0f%% busy%s",
+                        log("  %-40s %,12.1f %s  p99 %,8.0f µs  server %6.2f µs/%s, %5.2f cs/%s, process %3.0f%%"
+                                        + " core %3.0f%%; client process %3.0f%% core %3.0f%%%s",
                                 scenario.name(), run.metric(), scenario.metric(), values.get("p99"),
                                 run.cpuMicrosPerMessage(), scenario.unit(), run.switchesPerMessage(), scenario.unit(),
-                                100 * run.serverBusy(), 100 * run.clientBusy(), run.ok() ? "" : "  NOT OK");
+                                100 * run.serverBusy(), 100 * run.serverCoreBusy(), 100 * run.clientBusy(),
+                                100 * run.clientCoreBusy(), run.ok() ? "" : "  NOT OK");
                     }
                 }
             }

@@ -73,6 +73,33 @@ record ProcStats(long pid) {
         throw new IllegalStateException("no " + name + " for " + pid);
     }
 
+    /**
+     * How busy CPU {@code cpu} was between two samples of {@code /proc/stat}: 1.0 means no idle time. It
+     * counts what a process's own CPU time leaves out — the kernel's softirq work for loopback packets,
+     * other processes — so it shows whether the core itself, not just the process, was saturated.
+     */
+    record CoreSample(long busy, long total) {
+        double busySince(CoreSample before) {
+            long total = this.total - before.total;
+            return total <= 0 ? 0 : (double) (busy - before.busy) / total;
+        }
+    }
+
+    static CoreSample core(int cpu) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+            if (line.startsWith("cpu" + cpu + " ")) {
+                String[] f = line.trim().split("\\s+");
+                long total = 0;
+                for (int i = 1; i < f.length && i <= 8; i++) { // user nice system idle iowait irq softirq steal
+                    total += Long.parseLong(f[i]);
+                }
+                long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+                return new CoreSample(total - idle, total);
+            }
+        }
+        throw new IllegalStateException("no cpu" + cpu + " line in /proc/stat");
+    }
+
     private static long clockTicks() {
         try {
             Process getconf = new ProcessBuilder("getconf", "CLK_TCK").start();

@@ -36,7 +36,11 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
                 core each. Around each scenario the server's CPU time (user + system, `/proc/PID/stat`) and \
                 context switches (`/proc/PID/task/*/status`) are read; **CPU µs per message** is the \
                 difference divided by the messages echoed — the figure that ranks servers even when the \
-                client is the bottleneck ("client busy" near 100 %%). "÷ Netty" is ours divided by Netty \
+                client sets the pace. It is the process's own time: the kernel's softirq work for loopback \
+                packets is not charged to it (it is about the same per message for every server). "Busy" \
+                shows the process's share of its core, then the core's own utilisation from `/proc/stat` \
+                (softirq and everything else included): a core near 100 %% is saturated, whoever used it. \
+                "÷ Netty" is ours divided by Netty \
                 epoll **in the same round**, median over rounds: above 1 is better for throughput, below 1 \
                 is better for CPU. Latency is per message, from write to last byte echoed (HdrHistogram). \
                 Server JVM options: `%s` (what `./run.sh` passes; Netty gets the same, less preview).%s
@@ -48,8 +52,8 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
             md.append("## ").append(scenario.name()).append("\n\n");
             md.append("| server | ").append(unit(scenario)).append(" median (min–max) | server CPU µs per ")
                     .append(scenario.unit()).append(" | context switches per ").append(scenario.unit())
-                    .append(" | server busy | client busy | p99 µs | ").append(unit(scenario))
-                    .append(" ÷ Netty | CPU ÷ Netty | all echoes verified |\n");
+                    .append(" | server process / core busy | client process / core busy | p99 µs | ")
+                    .append(unit(scenario)).append(" ÷ Netty | CPU ÷ Netty | all echoes verified |\n");
             md.append("|---|---|---|---|---|---|---|---|---|---|\n");
             for (Server server : servers) {
                 List<Run> mine = runs(server, scenario);
@@ -57,10 +61,11 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
                     continue;
                 }
                 double[] metric = values(mine, Run::metric);
-                md.append(String.format(Locale.ROOT, "| %s | %s (%s–%s) | %.2f | %.2f | %.0f %% | %.0f %% | %,.0f | %s | %s | %s |\n",
+                md.append(String.format(Locale.ROOT, "| %s | %s (%s–%s) | %.2f | %.2f | %.0f %% / %.0f %% | %.0f %% / %.0f %% | %,.0f | %s | %s | %s |\n",
                         server.name(), fmt(median(metric)), fmt(min(metric)), fmt(max(metric)),
                         median(values(mine, Run::cpuMicrosPerMessage)), median(values(mine, Run::switchesPerMessage)),
-                        100 * median(values(mine, Run::serverBusy)), 100 * median(values(mine, Run::clientBusy)),
+                        100 * median(values(mine, Run::serverBusy)), 100 * median(values(mine, Run::serverCoreBusy)),
+                        100 * median(values(mine, Run::clientBusy)), 100 * median(values(mine, Run::clientCoreBusy)),
                         median(values(mine, r -> r.values().get("p99"))),
                         ratioText(ratio(server, scenario, Run::metric)),
                         ratioText(ratio(server, scenario, Run::cpuMicrosPerMessage)),
