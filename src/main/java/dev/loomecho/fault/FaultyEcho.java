@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 
 /**
  * Writes one echo back through the faults. It blocks (sleeps between slices, waits while stalled), so
@@ -22,6 +23,14 @@ public final class FaultyEcho {
         int write(ByteBuffer buffer) throws Exception;
     }
 
+    /**
+     * Test hook, null outside tests: run first in every faulty echo, it may throw. Bounded faults offer no
+     * way to make an echo fail unexpectedly, so this is how the conformance suite (through
+     * {@code dev.loomecho.fault.EchoFailures} in the test sources) checks that every engine logs, counts
+     * and closes on an exception its echo loop does not expect. Read only on the faulty path.
+     */
+    static volatile Consumer<Connection> beforeEcho;
+
     private FaultyEcho() {
     }
 
@@ -31,6 +40,10 @@ public final class FaultyEcho {
      * or stalled it (then it is closed when this returns).
      */
     public static boolean echo(Connection connection, ByteBuffer data, Write write, Faults faults) throws Exception {
+        Consumer<Connection> hook = beforeEcho;
+        if (hook != null) {
+            hook.accept(connection);
+        }
         int read = data.remaining();
         delay(connection, faults.latency(), faults.jitter());
         while (data.hasRemaining()) {

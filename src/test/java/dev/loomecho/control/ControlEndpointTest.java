@@ -94,6 +94,18 @@ class ControlEndpointTest {
     }
 
     @Test
+    void wholeNumbersMayBeWrittenAsJsonFloatsAsPythonsJsonDumpsDoes() throws Exception {
+        try (EchoServer server = start(Faults.NONE); ControlClient control = control(server)) {
+            HttpResponse<String> response = control.put("/faults",
+                    "{\"latency\": 1e3, \"close-after\": 4096.0, \"bandwidth\": 1E3, \"stall-after\": -1.0, "
+                            + "\"toxicity\": 5e-1, \"read-bandwidth\": 0.0}");
+            assertEquals(200, response.statusCode(), response.body());
+            assertEquals(Faults.NONE.withLatency(Duration.ofSeconds(1), Duration.ZERO).withCloseAfter(4096)
+                    .withBandwidth(1000).withToxicity(0.5), server.faults());
+        }
+    }
+
+    @Test
     void deleteClearsTheFaults() throws Exception {
         try (EchoServer server = start(Faults.NONE.withCloseAfter(1)); ControlClient control = control(server)) {
             HttpResponse<String> response = control.delete("/faults");
@@ -139,7 +151,17 @@ class ControlEndpointTest {
                     List.of("{\"close-after\": true}", "close-after takes a string or a number, was true"),
                     List.of("{\"slice\": null}", "slice takes a string or a number, was null"),
                     List.of("{\"read-bandwidth\": \"1k\"}", "read-bandwidth takes a whole number"),
-                    List.of("{\"toxicity\": 1.5}", "toxicity takes a share from 0 to 1"));
+                    List.of("{\"toxicity\": 1.5}", "toxicity takes a share from 0 to 1"),
+                    List.of("{\"latency\": \"9300000000000000\"}", "latency takes at most 3600000 ms (1 hour)"),
+                    List.of("{\"latency\": 9300000000000000}", "latency takes at most 3600000 ms (1 hour)"),
+                    List.of("{\"slice\": \"1:3600001\"}", "slice takes at most 3600000 ms (1 hour)"),
+                    List.of("{\"latency\": \"+5\"}", "latency takes N or N:M"),
+                    List.of("{\"toxicity\": \"0x1p-1\"}", "toxicity takes a share from 0 to 1"),
+                    List.of("{\"toxicity\": \"0.5d\"}", "toxicity takes a share from 0 to 1"),
+                    List.of("{\"close-after\": 4096.5}", "close-after takes a whole number"),
+                    List.of("{\"close-after\": 1e30}", "close-after takes a whole number"),
+                    List.of("{\"latency\": \"100\", \"latency\": \"0\"}", "duplicate key \"latency\""),
+                    List.of("{\"latency\": 5, \"slice\": 2, \"latency\": 5}", "duplicate key \"latency\""));
             for (List<String> bad : cases) {
                 HttpResponse<String> response = control.put("/faults", bad.get(0));
                 assertEquals(400, response.statusCode(), bad.get(0));
