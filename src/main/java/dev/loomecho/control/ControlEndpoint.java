@@ -98,8 +98,9 @@ public final class ControlEndpoint implements AutoCloseable {
         try (exchange) {
             if (tokenHash == null && !addressedToLoopback(exchange)) {
                 refused(exchange, "Host is not a loopback name");
-                text(exchange, 403, "Host " + String.join(", ", exchange.getRequestHeaders().get("Host")) + " is not localhost or a loopback "
-                        + "address: without a token the control API answers only those (a guard against DNS rebinding)");
+                String host = String.join(", ", exchange.getRequestHeaders().get("Host"));
+                text(exchange, 403, "Host " + host + " is not localhost or a loopback address: without a token the "
+                        + "control API answers only those (a guard against DNS rebinding)");
                 return;
             }
             if (!authorized(exchange)) {

@@ -106,7 +106,7 @@ public enum FaultFlag {
 
     private static final Pattern PAIR = Pattern.compile("(\\d+)(?::(\\d+))?");
     private static final Pattern WHOLE = Pattern.compile("-?\\d+");
-    private static final Pattern SHARE = Pattern.compile("(\\d+(\\.\\d+)?|\\.\\d+)([eE]-?\\d+)?");
+    private static final Pattern SHARE = Pattern.compile("(\\d+(\\.\\d+)?|\\.\\d+)([eE][-+]?\\d+)?");
 
     /** {@code "100:20"} → {100, 20}; {@code "100"} → {100, 0}. */
     private static long[] pair(String name, String value) {

@@ -132,6 +132,7 @@ class FaultsTest {
         }
         assertEquals(0.5, FaultFlag.TOXICITY.apply(Faults.NONE, ".5", "toxicity").toxicity());
         assertEquals(1e-4, FaultFlag.TOXICITY.apply(Faults.NONE, "1.0E-4", "toxicity").toxicity(), "as Double.toString writes it");
+        assertEquals(0.5, FaultFlag.TOXICITY.apply(Faults.NONE, "5E-1", "toxicity").toxicity());
         assertEquals(Duration.ofMillis(5), FaultFlag.LATENCY.apply(Faults.NONE, " 5 ", "latency").latency(), "trimmed");
         assertEquals(-1, FaultFlag.CLOSE_AFTER.apply(Faults.NONE, "-1", "close-after").closeAfter());
     }
