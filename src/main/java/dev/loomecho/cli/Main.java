@@ -32,6 +32,7 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         LogDefaults.apply();
+        HttpServerDefaults.apply();
         System.exit(commandLine().execute(args));
     }
 }

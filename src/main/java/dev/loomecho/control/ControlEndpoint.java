@@ -4,17 +4,25 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.loomecho.EchoServer;
 import dev.loomecho.engine.Listeners;
+import dev.loomecho.engine.RateLimitedLog;
 import dev.loomecho.fault.Faults;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +30,14 @@ import org.slf4j.LoggerFactory;
  * The control API, so tests in any language can change faults on a running server, as Toxiproxy's API
  * lets them: {@code GET /faults}, {@code PUT /faults} (replace), {@code DELETE /faults} (none),
  * {@code GET /stats}. Served like {@code /metrics}, by the JDK's {@code com.sun.net.httpserver} on
- * virtual threads. With a token, every request must carry {@code Authorization: Bearer TOKEN}.
+ * virtual threads. With a token, every request must carry {@code Authorization: Bearer TOKEN}; without
+ * one (allowed on loopback only), every request must be addressed to a loopback name ({@code Host:
+ * localhost}, {@code 127.0.0.1}, {@code [::1]}, with any port), so a web page whose domain an attacker
+ * re-resolves to 127.0.0.1 (DNS rebinding) cannot change the faults from a browser.
+ *
+ * <p>The JDK's server has no request-time or connection limits of its own: it reads them once per JVM
+ * from {@code sun.net.httpserver.*} system properties, which the CLI sets ({@code cli.HttpServerDefaults});
+ * an embedder that turns the control port on sets them itself (see the README, "Embedding").
  *
  * <p>Loaded only when a control port is configured: JSON needs Gson, an optional dependency that the
  * runnable jar contains and an embedder may not have. This class touches Gson only through
@@ -33,6 +48,10 @@ public final class ControlEndpoint implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlEndpoint.class);
     /** Bodies are a handful of keys; anything near this size is not a faults object. */
     static final int MAX_BODY_BYTES = 64 * 1024;
+    /** Reasons may quote what the client sent (a value, a Host), which must not make them long. */
+    static final int MAX_REASON_CHARS = 300;
+    private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[^:\\[\\]]+)(:\\d{1,5})?");
+    private static final Pattern IPV4_LOOPBACK = Pattern.compile("127\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
 
     private final HttpServer http;
     private final EchoServer server;
@@ -40,6 +59,9 @@ public final class ControlEndpoint implements AutoCloseable {
     private final byte[] tokenHash;
     private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("loom-echo-control-", 1).factory());
+    /** Refused requests, logged at most once per 10 s: a scanner or a guessing client must not flood the log. */
+    private final RateLimitedLog refusals = new RateLimitedLog(log, Duration.ofSeconds(10));
+    private final ReentrantLock refusalsLock = new ReentrantLock(); // handlers run on many threads; the log is not thread-safe
 
     private ControlEndpoint(HttpServer http, EchoServer server, byte[] tokenHash) {
         this.http = http;
@@ -74,7 +96,15 @@ public final class ControlEndpoint implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            if (tokenHash == null && !addressedToLoopback(exchange)) {
+                refused(exchange, "Host is not a loopback name");
+                String host = String.join(", ", exchange.getRequestHeaders().get("Host"));
+                text(exchange, 403, "Host " + host + " is not localhost or a loopback address: without a token the "
+                        + "control API answers only those (a guard against DNS rebinding)");
+                return;
+            }
             if (!authorized(exchange)) {
+                refused(exchange, "missing or wrong bearer token"); // never the token presented
                 exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"loom-echo\"");
                 text(exchange, 401, "missing or wrong token: send Authorization: Bearer TOKEN");
                 return;
@@ -132,6 +162,48 @@ public final class ControlEndpoint implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether every {@code Host} header names this machine by a loopback literal or {@code localhost}, with
+     * any port. A request without one (HTTP/1.0) passes: browsers, the only way to rebind DNS, always send it.
+     */
+    static boolean addressedToLoopback(HttpExchange exchange) {
+        List<String> hosts = exchange.getRequestHeaders().get("Host");
+        return hosts == null || hosts.stream().allMatch(ControlEndpoint::isLoopbackHost);
+    }
+
+    /** {@code localhost}, {@code 127.x.y.z} or a bracketed IPv6 loopback literal, then an optional port; never a lookup. */
+    static boolean isLoopbackHost(String host) {
+        Matcher parts = HOST.matcher(host.trim());
+        if (!parts.matches()) {
+            return false;
+        }
+        String name = parts.group(1);
+        if (name.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (name.startsWith("[")) {
+            try {
+                return InetAddress.getByName(name).isLoopbackAddress(); // a bracketed literal is parsed, not looked up
+            } catch (UnknownHostException malformed) {
+                return false;
+            }
+        }
+        Matcher ipv4 = IPV4_LOOPBACK.matcher(name);
+        return ipv4.matches() && Integer.parseInt(ipv4.group(1)) < 256 && Integer.parseInt(ipv4.group(2)) < 256
+                && Integer.parseInt(ipv4.group(3)) < 256;
+    }
+
+    private void refused(HttpExchange exchange, String why) {
+        refusalsLock.lock();
+        try {
+            refusals.warn("control API ({} refusals not logged since the last report): refused {} {} from {}: {}",
+                    exchange.getRequestMethod(), oneLine(exchange.getRequestURI().getRawPath()),
+                    exchange.getRemoteAddress(), why);
+        } finally {
+            refusalsLock.unlock();
+        }
+    }
+
     private boolean authorized(HttpExchange exchange) {
         if (tokenHash == null) {
             return true;
@@ -145,8 +217,8 @@ public final class ControlEndpoint implements AutoCloseable {
     /** The request body, or null if it is larger than {@link #MAX_BODY_BYTES} (read no further than that). */
     private static String body(HttpExchange exchange) throws IOException {
         String length = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && length.length() > 9) {
-            return null; // a billion bytes or more: do not even start reading
+        if (length != null && Long.parseLong(length.trim()) > MAX_BODY_BYTES) {
+            return null; // do not even start reading (the JDK's server has already checked it is a number)
         }
         try (InputStream in = exchange.getRequestBody()) {
             byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
@@ -163,9 +235,29 @@ public final class ControlEndpoint implements AutoCloseable {
         send(exchange, status, "application/json; charset=utf-8", json);
     }
 
-    /** Errors are one line of plain text, so {@code curl} shows the reason as it is. */
+    /** Errors are one short line of plain text, so {@code curl} shows the reason as it is. */
     private static void text(HttpExchange exchange, int status, String reason) throws IOException {
-        send(exchange, status, "text/plain; charset=utf-8", reason.replace('\n', ' '));
+        send(exchange, status, "text/plain; charset=utf-8", oneLine(reason));
+    }
+
+    /**
+     * {@code text} as one line of at most {@link #MAX_REASON_CHARS} characters: control characters and line
+     * separators escaped ({@code \\u000d}), the rest cut off after "...". Reasons quote client input.
+     */
+    static String oneLine(String text) {
+        StringBuilder line = new StringBuilder();
+        int i = 0;
+        for (; i < text.length() && line.length() < MAX_REASON_CHARS; i++) {
+            char c = text.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                line.append(String.format("\\u%04x", (int) c));
+            } else if (Character.isHighSurrogate(c) && line.length() + 1 >= MAX_REASON_CHARS) {
+                break; // half a character would be encoded as '?'
+            } else {
+                line.append(c);
+            }
+        }
+        return i < text.length() ? line.append("...").toString() : line.toString();
     }
 
     private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {

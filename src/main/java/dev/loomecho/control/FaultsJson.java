@@ -2,15 +2,19 @@ package dev.loomecho.control;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import dev.loomecho.Stats;
 import dev.loomecho.fault.FaultFlag;
 import dev.loomecho.fault.Faults;
-import java.util.Map;
+import java.io.IOException;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,32 +28,46 @@ final class FaultsJson {
     /** Strict: no comments, single quotes, unquoted names, NaN or trailing data, which lenient Gson accepts. */
     private static final Gson GSON = new GsonBuilder().setStrictness(Strictness.STRICT).disableHtmlEscaping().create();
     private static final Pattern WHERE = Pattern.compile("at line \\d+ column \\d+");
+    private static final String NOT_AN_OBJECT = "the body must be a JSON object such as {\"latency\": \"200:20\"}";
 
     private FaultsJson() {
     }
 
-    /** Parses a {@code PUT /faults} body: keys left out take their defaults (the faults are replaced, not patched). */
+    /**
+     * Parses a {@code PUT /faults} body: keys left out take their defaults (the faults are replaced, not
+     * patched). Read token by token, so a key given twice is refused instead of the last one winning.
+     */
     static Faults parse(String body) {
-        JsonElement json;
+        if (body.isBlank()) {
+            throw new IllegalArgumentException(NOT_AN_OBJECT + ", was empty");
+        }
+        JsonReader reader = new JsonReader(new StringReader(body));
+        reader.setStrictness(Strictness.STRICT);
         try {
-            json = GSON.fromJson(body, JsonElement.class);
-        } catch (JsonParseException e) {
+            JsonToken first = reader.peek();
+            if (first != JsonToken.BEGIN_OBJECT) {
+                throw new IllegalArgumentException(NOT_AN_OBJECT + ", was " + describe(first));
+            }
+            Faults faults = Faults.NONE;
+            Set<String> seen = new HashSet<>();
+            reader.beginObject();
+            while (reader.hasNext()) {
+                String key = reader.nextName();
+                FaultFlag flag = FaultFlag.forKey(key).orElseThrow(() -> new IllegalArgumentException(
+                        "unknown key \"" + key + "\"; the keys are " + FaultFlag.keys()));
+                if (!seen.add(key)) {
+                    throw new IllegalArgumentException("duplicate key \"" + key + "\": give each key once");
+                }
+                faults = flag.apply(faults, text(key, reader), key);
+            }
+            reader.endObject();
+            reader.peek(); // strict: anything after the object is malformed
+            return faults;
+        } catch (IOException | IllegalStateException e) { // MalformedJsonException, EOFException, a token out of place
             Matcher where = WHERE.matcher(String.valueOf(e.getMessage()));
             throw new IllegalArgumentException("malformed JSON" + (where.find() ? " " + where.group() : "")
                     + "; send an object such as {\"latency\": \"200:20\"}");
         }
-        if (json == null || !json.isJsonObject()) {
-            throw new IllegalArgumentException("the body must be a JSON object such as {\"latency\": \"200:20\"}, was "
-                    + (json == null ? "empty" : json));
-        }
-        Faults faults = Faults.NONE;
-        for (Map.Entry<String, JsonElement> entry : json.getAsJsonObject().entrySet()) {
-            String key = entry.getKey();
-            FaultFlag flag = FaultFlag.forKey(key).orElseThrow(() -> new IllegalArgumentException(
-                    "unknown key \"" + key + "\"; the keys are " + FaultFlag.keys()));
-            faults = flag.apply(faults, text(key, entry.getValue()), key);
-        }
-        return faults;
     }
 
     /** Every setting of {@code faults}, in the form {@link #parse} reads back. */
@@ -66,11 +84,37 @@ final class FaultsJson {
         return GSON.toJson(stats);
     }
 
-    /** A value as the flag's text: JSON strings as they are, JSON numbers as written ({@code 4096}, {@code 0.5}). */
-    private static String text(String key, JsonElement value) {
-        if (value.isJsonPrimitive() && (value.getAsJsonPrimitive().isString() || value.getAsJsonPrimitive().isNumber())) {
-            return value.getAsString();
+    /**
+     * The next value as the flag's text: a JSON string as it is; a JSON number that is a whole number, in
+     * whatever form ({@code 1e3}, {@code 1000.0}: Python's {@code json.dumps} writes floats so), as its
+     * digits; any other number as written ({@code 0.5}), for the flag's grammar to take or refuse.
+     */
+    private static String text(String key, JsonReader reader) throws IOException {
+        JsonToken token = reader.peek();
+        if (token == JsonToken.STRING) {
+            return reader.nextString();
         }
-        throw new IllegalArgumentException(key + " takes a string or a number, was " + value);
+        if (token == JsonToken.NUMBER) {
+            String literal = reader.nextString();
+            try {
+                return String.valueOf(new BigDecimal(literal).longValueExact());
+            } catch (ArithmeticException notAWholeLong) {
+                return literal;
+            }
+        }
+        String was = token == JsonToken.BOOLEAN ? String.valueOf(reader.nextBoolean()) : describe(token);
+        throw new IllegalArgumentException(key + " takes a string or a number, was " + was);
+    }
+
+    private static String describe(JsonToken token) {
+        return switch (token) {
+            case BEGIN_OBJECT -> "an object";
+            case BEGIN_ARRAY -> "an array";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "true or false";
+            case NULL -> "null";
+            default -> token.toString();
+        };
     }
 }

@@ -97,7 +97,7 @@ public final class CompletionEngine implements EchoEngine {
         }
 
         void read() {
-            buffer = readBuffer.forReading();
+            buffer = readBuffer.forReading(connection.faults());
             channel.read(buffer, null, readDone);
         }
 
@@ -128,7 +128,7 @@ public final class CompletionEngine implements EchoEngine {
 
         private void echoWithFaults(Faults faults) {
             try {
-                if (FaultyEcho.echo(connection, readBuffer, buffer, b -> channel.write(b).get(), faults)) {
+                if (FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
                     readBuffer.adapt(lastRead);
                     read();
                 }

@@ -42,7 +42,8 @@ public final class Connection implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long openedNanos = System.nanoTime();
     /*
-     * Bytes read and echoed, and when the connection last made progress. Only the thread serving the
+     * Bytes read and echoed, and when the connection last made progress (or until when a fault's deliberate
+     * delay holds it, which may be a moment ahead: see heldUntil). Only the thread serving the
      * connection at the time writes them: it reads its own last value plainly and stores with release.
      * Other threads (the idle reaper, the connection log, JFR) read them opaquely: never torn, never
      * hoisted out of a loop and kept. On the hot path that costs no fence, where a volatile store would.
@@ -98,6 +99,15 @@ public final class Connection implements AutoCloseable {
             ECHOED.setRelease(this, echoed + n);
             owner.counters().bytesOut.add(n);
         }
+    }
+
+    /**
+     * Records that the server itself holds this connection back until {@code nanoTime} (a fault's latency,
+     * pacing or slice delay): the idle timeout counts from then, as from progress, so a delay longer than
+     * the timeout does not get the connection reaped. A stall is not such a delay: it is meant to look idle.
+     */
+    public void heldUntil(long nanoTime) {
+        LAST_PROGRESS.setRelease(this, nanoTime);
     }
 
     /** Bytes echoed on this connection so far. */

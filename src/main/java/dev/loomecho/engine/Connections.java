@@ -64,7 +64,8 @@ public final class Connections {
 
     /** Changes the faults for every toxic connection, from its next echo on. */
     public void faults(Faults faults) {
-        this.faults = faults.isNone() ? Faults.NONE : faults; // so the per-echo isNone() is an identity check
+        // NONE itself, so the per-echo isNone() is an identity check; a toxicity alone is kept, for admission
+        this.faults = faults.equals(Faults.NONE) ? Faults.NONE : faults;
     }
 
     /** {@link #admit(Closeable, SocketAddress)} for a blocking or selectable socket. */

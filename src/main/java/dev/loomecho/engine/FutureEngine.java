@@ -86,7 +86,7 @@ public final class FutureEngine implements EchoEngine {
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
         try {
-            ByteBuffer buffer = readBuffer.forReading();
+            ByteBuffer buffer = readBuffer.forReading(connection.faults());
             int n;
             while ((n = channel.read(buffer).get()) >= 0) {
                 connection.received(n);
@@ -96,11 +96,11 @@ public final class FutureEngine implements EchoEngine {
                     while (buffer.hasRemaining()) {
                         connection.sent(channel.write(buffer).get());
                     }
-                } else if (!FaultyEcho.echo(connection, readBuffer, buffer, b -> channel.write(b).get(), faults)) {
+                } else if (!FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
                     return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);
-                buffer = readBuffer.forReading();
+                buffer = readBuffer.forReading(connection.faults());
             }
         } catch (Exception e) {
             connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere

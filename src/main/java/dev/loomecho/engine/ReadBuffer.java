@@ -1,6 +1,8 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.fault.Faults;
+import dev.loomecho.fault.FaultyEcho;
 import java.nio.ByteBuffer;
 
 /**
@@ -13,8 +15,6 @@ public final class ReadBuffer {
     private final int maxSize;
     private ByteBuffer buffer = ByteBuffer.allocate(ServerConfig.MIN_BUFFER_SIZE);
     private int smallReads;
-    /** A lower limit for the next read only, set by read pacing; 0 = the whole buffer. */
-    private int nextReadLimit;
 
     public ReadBuffer(int maxSize) {
         this.maxSize = maxSize;
@@ -23,16 +23,19 @@ public final class ReadBuffer {
     /** The buffer to read into next, cleared. Call only when the previous contents have been written. */
     public ByteBuffer forReading() {
         buffer.clear();
-        if (nextReadLimit > 0) {
-            buffer.limit(Math.min(nextReadLimit, buffer.capacity()));
-            nextReadLimit = 0;
-        }
         return buffer;
     }
 
-    /** Lets the next read (only the next) take at most {@code bytes}; the read-bandwidth fault's pacing uses it. */
-    public void limitNextRead(int bytes) {
-        nextReadLimit = bytes;
+    /**
+     * {@link #forReading()} for a connection under {@code faults}: while its reads are paced, capped to
+     * what one paced read may take ({@link FaultyEcho#readCap}), from the connection's first read on.
+     */
+    public ByteBuffer forReading(Faults faults) {
+        buffer.clear();
+        if (faults.readBandwidth() > 0) {
+            buffer.limit(Math.min(FaultyEcho.readCap(faults.readBandwidth()), buffer.capacity()));
+        }
+        return buffer;
     }
 
     /** Adjusts the size after a read of {@code n} bytes whose echo has been fully written. */

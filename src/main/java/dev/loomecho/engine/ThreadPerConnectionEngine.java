@@ -94,7 +94,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
     private void serve(Connection connection, SocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
         try {
-            ByteBuffer buffer = readBuffer.forReading();
+            ByteBuffer buffer = readBuffer.forReading(connection.faults());
             int n;
             while ((n = channel.read(buffer)) >= 0) {
                 connection.received(n);
@@ -104,11 +104,11 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
                     while (buffer.hasRemaining()) {
                         connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
                     }
-                } else if (!FaultyEcho.echo(connection, readBuffer, buffer, channel::write, faults)) {
+                } else if (!FaultyEcho.echo(connection, buffer, channel::write, faults)) {
                     return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);
-                buffer = readBuffer.forReading();
+                buffer = readBuffer.forReading(connection.faults());
             }
             // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN.
         } catch (Exception e) {

@@ -4,18 +4,25 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * The faults by name, and the one grammar of their values: the command line's flags
  * ({@code --latency 200:20}) and the control API's JSON keys ({@code "latency": "200:20"}) both parse
  * through {@link #apply}, and {@link #value} writes a setting back in the form {@code apply} reads.
+ *
+ * <p>The grammar, exactly: {@code N} and {@code N:M} are decimal digits (delays in milliseconds, at most
+ * {@link Faults#MAX_DELAY}); thresholds are digits or {@code -1}; a share is a decimal from 0 to 1
+ * ({@code 0.25}, {@code .5}, or as {@code Double.toString} writes it, {@code 1.0E-4}). No sign, no
+ * hexadecimal, no type suffix, no spaces inside a value.
  */
 public enum FaultFlag {
     LATENCY("latency",
             (faults, value, name) -> {
                 long[] ms = pair(name, value);
-                return faults.withLatency(Duration.ofMillis(ms[0]), Duration.ofMillis(ms[1]));
+                return faults.withLatency(delay(name, value, ms[0]), delay(name, value, ms[1]));
             },
             faults -> pair(faults.latency().toMillis(), faults.jitter().toMillis())),
     BANDWIDTH("bandwidth",
@@ -27,7 +34,7 @@ public enum FaultFlag {
                 if (slice[0] > Integer.MAX_VALUE) {
                     throw new IllegalArgumentException(name + " takes at most " + Integer.MAX_VALUE + " bytes, was '" + value + "'");
                 }
-                return faults.withSlicing((int) slice[0], Duration.ofMillis(slice[1]));
+                return faults.withSlicing((int) slice[0], delay(name, value, slice[1]));
             },
             faults -> pair(faults.sliceBytes(), faults.sliceDelay().toMillis())),
     CLOSE_AFTER("close-after",
@@ -97,22 +104,30 @@ public enum FaultFlag {
         return Arrays.stream(values()).map(FaultFlag::key).collect(Collectors.joining(", "));
     }
 
+    private static final Pattern PAIR = Pattern.compile("(\\d+)(?::(\\d+))?");
+    private static final Pattern WHOLE = Pattern.compile("-?\\d+");
+    private static final Pattern SHARE = Pattern.compile("(\\d+(\\.\\d+)?|\\.\\d+)([eE][-+]?\\d+)?");
+
     /** {@code "100:20"} → {100, 20}; {@code "100"} → {100, 0}. */
     private static long[] pair(String name, String value) {
-        String[] parts = value.split(":", -1);
+        Matcher pair = PAIR.matcher(value);
         try {
-            if (parts.length > 2) {
-                throw new NumberFormatException();
+            if (pair.matches()) {
+                return new long[] {Long.parseLong(pair.group(1)), pair.group(2) == null ? 0 : Long.parseLong(pair.group(2))};
             }
-            long first = Long.parseLong(parts[0].trim());
-            long second = parts.length == 2 ? Long.parseLong(parts[1].trim()) : 0;
-            if (first < 0 || second < 0) {
-                throw new NumberFormatException();
-            }
-            return new long[] {first, second};
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " takes N or N:M with whole numbers >= 0, was '" + value + "'");
+        } catch (NumberFormatException beyondALong) {
+            // reported below, with the flag's name
         }
+        throw new IllegalArgumentException(name + " takes N or N:M with whole numbers >= 0, was '" + value + "'");
+    }
+
+    /** Milliseconds as a delay, refused beyond {@link Faults#MAX_DELAY} with a reason naming the flag. */
+    private static Duration delay(String name, String value, long millis) {
+        if (millis > Faults.MAX_DELAY.toMillis()) {
+            throw new IllegalArgumentException(name + " takes at most " + Faults.MAX_DELAY.toMillis()
+                    + " ms (1 hour), was '" + value + "'");
+        }
+        return Duration.ofMillis(millis);
     }
 
     /** The inverse of {@link #pair}: {@code 100:20}, or {@code 100} when the second part is 0. */
@@ -122,7 +137,7 @@ public enum FaultFlag {
 
     private static long wholeNumber(String name, String value, long min) {
         try {
-            long number = Long.parseLong(value);
+            long number = WHOLE.matcher(value).matches() ? Long.parseLong(value) : min - 1;
             if (number >= min) {
                 return number;
             }
@@ -134,13 +149,9 @@ public enum FaultFlag {
     }
 
     private static double share(String name, String value) {
-        try {
-            double share = Double.parseDouble(value);
-            if (share >= 0 && share <= 1) {
-                return share;
-            }
-        } catch (NumberFormatException e) {
-            // reported below, with the flag's name
+        double share = SHARE.matcher(value).matches() ? Double.parseDouble(value) : -1;
+        if (share >= 0 && share <= 1) {
+            return share;
         }
         throw new IllegalArgumentException(name + " takes a share from 0 to 1, e.g. 0.25, was '" + value + "'");
     }

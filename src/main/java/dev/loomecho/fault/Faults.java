@@ -6,13 +6,13 @@ import java.util.Objects;
 /**
  * Faults ("toxics", as Toxiproxy calls them) applied to the echo, so a client under test meets a slow,
  * choppy or failing peer on purpose. Immutable; {@link #NONE} is a plain echo. Thresholds count the
- * bytes echoed on one connection; -1 turns a threshold off.
+ * bytes echoed on one connection; -1 turns a threshold off. Delays are at most {@link #MAX_DELAY}.
  *
- * @param latency       delay before each echo
- * @param jitter        the delay varies by up to ± this much
+ * @param latency       delay before each echo, at most an hour
+ * @param jitter        the delay varies by up to ± this much; at most the latency
  * @param bandwidth     bytes per second the echo is paced to; 0 = unlimited
  * @param sliceBytes    the echo is written in chunks of at most this many bytes; 0 = whole
- * @param sliceDelay    pause between chunks
+ * @param sliceDelay    pause between chunks, at most an hour
  * @param closeAfter    after this many bytes echoed, close the connection (FIN)
  * @param resetAfter    after this many bytes echoed, reset the connection (RST, via SO_LINGER 0)
  * @param stallAfter    after this many bytes echoed, stop echoing but keep the connection open
@@ -24,6 +24,12 @@ import java.util.Objects;
 public record Faults(Duration latency, Duration jitter, long bandwidth, int sliceBytes, Duration sliceDelay,
                      long closeAfter, long resetAfter, long stallAfter, long readBandwidth, double toxicity) {
 
+    /**
+     * The longest latency, jitter or slice delay: an hour, far beyond any client timeout worth testing,
+     * and small enough that no sum of delays can overflow the nanoseconds the echo counts in.
+     */
+    public static final Duration MAX_DELAY = Duration.ofHours(1); // before NONE, whose construction checks it
+
     public static final Faults NONE = new Faults(Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO, -1, -1, -1, 0, 1);
 
     public Faults {
@@ -32,6 +38,8 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
         Objects.requireNonNull(sliceDelay, "sliceDelay");
         require(!latency.isNegative() && !jitter.isNegative() && !sliceDelay.isNegative(), "fault delays must not be negative");
         require(jitter.compareTo(latency) <= 0, "latency jitter must not exceed the latency");
+        require(latency.compareTo(MAX_DELAY) <= 0, "latency must be at most 1 hour, was " + latency);
+        require(sliceDelay.compareTo(MAX_DELAY) <= 0, "slice delay must be at most 1 hour, was " + sliceDelay);
         require(bandwidth >= 0, "bandwidth must not be negative, was " + bandwidth);
         require(sliceBytes >= 0, "slice must not be negative, was " + sliceBytes);
         require(closeAfter >= -1 && resetAfter >= -1 && stallAfter >= -1, "fault thresholds must be bytes >= 0");
@@ -39,9 +47,14 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
         require(toxicity >= 0 && toxicity <= 1, "toxicity must be a share from 0 to 1, was " + toxicity); // and not NaN
     }
 
-    /** Checked on every echo: the identity test is the fast path, {@code Connections} stores NONE itself. */
+    /**
+     * Whether no echo is changed: every fault off. The toxicity is not looked at, since it only chooses
+     * which connections get the faults; with none to get, connections take the plain echo's path.
+     * Checked on every echo: the identity test is the fast path ({@code Connections} stores NONE itself).
+     */
     public boolean isNone() {
-        return this == NONE || equals(NONE);
+        return this == NONE || latency.isZero() && jitter.isZero() && bandwidth == 0 && sliceBytes == 0
+                && sliceDelay.isZero() && closeAfter == -1 && resetAfter == -1 && stallAfter == -1 && readBandwidth == 0;
     }
 
     public Faults withLatency(Duration latency, Duration jitter) {

@@ -1,12 +1,11 @@
 package dev.loomecho.fault;
 
 import dev.loomecho.engine.Connection;
-import dev.loomecho.engine.ReadBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 
 /**
  * Writes one echo back through the faults. It blocks (sleeps between slices, waits while stalled), so
@@ -24,16 +23,27 @@ public final class FaultyEcho {
         int write(ByteBuffer buffer) throws Exception;
     }
 
+    /**
+     * Test hook, null outside tests: run first in every faulty echo, it may throw. Bounded faults offer no
+     * way to make an echo fail unexpectedly, so this is how the conformance suite (through
+     * {@code dev.loomecho.fault.EchoFailures} in the test sources) checks that every engine logs, counts
+     * and closes on an exception its echo loop does not expect. Read only on the faulty path.
+     */
+    static volatile Consumer<Connection> beforeEcho;
+
     private FaultyEcho() {
     }
 
     /**
-     * Echoes {@code data}, just read into {@code reads}, through {@code write} under {@code faults}, then
-     * holds the next read back if reads are paced. Returns true if the connection goes on, false if a
-     * threshold closed, reset or stalled it (then it is closed when this returns).
+     * Echoes {@code data}, just read, through {@code write} under {@code faults}, then holds the next read
+     * back if reads are paced. Returns true if the connection goes on, false if a threshold closed, reset
+     * or stalled it (then it is closed when this returns).
      */
-    public static boolean echo(Connection connection, ReadBuffer reads, ByteBuffer data, Write write, Faults faults)
-            throws Exception {
+    public static boolean echo(Connection connection, ByteBuffer data, Write write, Faults faults) throws Exception {
+        Consumer<Connection> hook = beforeEcho;
+        if (hook != null) {
+            hook.accept(connection);
+        }
         int read = data.remaining();
         delay(connection, faults.latency(), faults.jitter());
         while (data.hasRemaining()) {
@@ -59,26 +69,33 @@ public final class FaultyEcho {
         if (bytesToNextThreshold(connection, faults) == 0) {
             return trip(connection, faults);
         }
-        paceReads(connection, reads, read, faults.readBandwidth());
+        paceReads(connection, read, faults.readBandwidth());
         return true;
+    }
+
+    /**
+     * The most one read may take while reads are paced to {@code bytesPerSecond}: a tenth of a second's
+     * worth (at least a byte). Engines cap every read to it before they issue it
+     * ({@code ReadBuffer.forReading(Faults)}), the first on a connection included.
+     */
+    public static int readCap(long bytesPerSecond) {
+        return Math.clamp(bytesPerSecond / 10, 1, Integer.MAX_VALUE);
     }
 
     /**
      * The read-bandwidth fault: after a read of {@code n} bytes the next read waits n / rate, so reads
      * average to the rate, and once the socket buffers fill, the peer's writes block: real TCP
-     * back-pressure. The next read is also capped to a tenth of a second's worth of bytes. Without the cap a
-     * peer that keeps writing fills each read, the buffer grows to {@code --buffer-size}, and at 1000 B/s
-     * one 64 KiB read would be followed by 64 s of silence: the peer would see bursts instead of a steady
-     * trickle, and a pause longer than the idle timeout, which would reap the connection. With it, pauses
-     * stay near 100 ms (one read, the first after the fault was set, may still be a whole buffer).
+     * back-pressure. As every read is capped to {@link #readCap}, pauses stay near 100 ms and the peer sees
+     * a steady trickle, not buffer-sized bursts with long silences between them. Only a read issued before
+     * the fault was set can be larger (up to a whole buffer); it is charged as one capped read, so the
+     * trickle starts at once instead of after n / rate (65 s for 64 KiB at 1000 B/s).
      */
-    private static void paceReads(Connection connection, ReadBuffer reads, int n, long bytesPerSecond)
-            throws InterruptedException {
+    private static void paceReads(Connection connection, int n, long bytesPerSecond) throws InterruptedException {
         if (bytesPerSecond == 0) {
             return;
         }
-        reads.limitNextRead(Math.clamp(bytesPerSecond / 10, 1, Integer.MAX_VALUE));
-        pause(connection, Duration.ofNanos(n * 1_000_000_000L / bytesPerSecond));
+        long charged = Math.min(n, readCap(bytesPerSecond));
+        pause(connection, Duration.ofNanos(charged * 1_000_000_000L / bytesPerSecond));
     }
 
     private static void writeExactly(Connection connection, ByteBuffer data, int count, Write write) throws Exception {
@@ -118,8 +135,7 @@ public final class FaultyEcho {
         } else if (faults.closeAfter() >= 0 && echoed >= faults.closeAfter()) {
             connection.close();
         } else {
-            // Stalled: keep the socket open and silent until the peer gives up or the idle timeout reaps it.
-            pause(connection, ChronoUnit.FOREVER.getDuration());
+            awaitClose(connection); // stalled: open and silent until the peer gives up or the idle timeout reaps it
         }
         return false;
     }
@@ -134,16 +150,26 @@ public final class FaultyEcho {
     }
 
     /**
-     * Sleeps for {@code duration}, but no longer than a moment after the connection is closed: closing
-     * it is how the idle timeout and a shutdown end a connection, and a fault's sleep, however long,
-     * must not hold up the server's close.
+     * A fault's deliberate delay: sleeps for {@code duration}, but no longer than a moment after the
+     * connection is closed: closing it is how the idle timeout and a shutdown end a connection, and a
+     * fault's sleep, however long, must not hold up the server's close. The delay is the server's doing,
+     * not an idle peer's, so each step counts as progress for the idle timeout.
      */
     private static void pause(Connection connection, Duration duration) throws InterruptedException {
         long started = System.nanoTime();
         Duration left = duration;
         while (left.isPositive() && !connection.isClosed()) {
-            Thread.sleep(left.compareTo(CLOSE_CHECK) < 0 ? left : CLOSE_CHECK);
+            Duration step = left.compareTo(CLOSE_CHECK) < 0 ? left : CLOSE_CHECK;
+            connection.heldUntil(System.nanoTime() + step.toNanos());
+            Thread.sleep(step);
             left = duration.minusNanos(System.nanoTime() - started);
+        }
+    }
+
+    /** Waits until the connection is closed; unlike {@link #pause}, not progress: the idle timeout may reap it. */
+    private static void awaitClose(Connection connection) throws InterruptedException {
+        while (!connection.isClosed()) {
+            Thread.sleep(CLOSE_CHECK);
         }
     }
 }

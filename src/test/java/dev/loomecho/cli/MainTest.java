@@ -32,6 +32,17 @@ class MainTest {
     }
 
     @Test
+    void theHttpServersLimitsAreDefaultsThatAUsersDashDWins() {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("sun.net.httpserver.maxReqTime", "30");
+        HttpServerDefaults.apply(properties);
+        assertEquals("30", properties.getProperty("sun.net.httpserver.maxReqTime"), "the user's own setting stays");
+        assertEquals("64", properties.getProperty("jdk.httpserver.maxConnections"));
+        assertEquals("10", properties.getProperty("sun.net.httpserver.idleInterval"));
+        assertEquals("64", properties.getProperty("sun.net.httpserver.maxReqHeaders"));
+    }
+
+    @Test
     void versionPrintsTheProjectVersion() {
         assertEquals(0, run("--version"));
         assertTrue(out.toString().startsWith("loom-echo "), out.toString());

@@ -7,7 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.ChildServer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,13 +44,56 @@ class ControlProcessTest {
     }
 
     @Test
-    void aTokenGivenAsAFlagIsNeverPrintedEither() throws Exception {
+    void aTokenGivenAsAFlagIsNeverPrintedEitherAndWrongOnesAreLogged() throws Exception {
         try (ChildServer server = ChildServer.start(0, "--control-port", "0", "--control-token", "flag-t0ken-77");
-             ControlClient wrong = new ControlClient(server.controlAddress(), "guess")) {
+             ControlClient wrong = new ControlClient(server.controlAddress(), "guess-1234")) {
             assertEquals(401, wrong.get("/faults").statusCode());
+            assertEquals(401, wrong.put("/faults", "{}").statusCode());
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.output().contains("missing or wrong bearer token"));
             server.terminate();
             assertEquals(0, server.awaitExit());
-            assertFalse(server.output().contains("flag-t0ken-77"), server.output());
+            String output = server.output();
+            assertTrue(output.contains("refused GET /faults from /127.0.0.1:"), output);
+            assertEquals(1, output.lines().filter(line -> line.contains("refused")).count(), "at most one line per 10 s:\n" + output);
+            assertFalse(output.contains("flag-t0ken-77"), output);
+            assertFalse(output.contains("guess-1234"), "the presented token was logged:\n" + output);
+        }
+    }
+
+    /**
+     * The JDK's HTTP server waits for a request's headers for ever unless told otherwise; the CLI tells it
+     * 10 s ({@code sun.net.httpserver.maxReqTime}), so a client that trickles bytes cannot hold a connection.
+     */
+    @Test
+    void aClientTricklingItsHeadersIsCutOffWithinTheRequestTimeLimit() throws Exception {
+        try (ChildServer server = ChildServer.start(0, "--control-port", "0")) {
+            InetSocketAddress control = server.controlAddress();
+            try (Socket slow = new Socket(control.getAddress(), control.getPort())) {
+                slow.setSoTimeout(40_000);
+                OutputStream out = slow.getOutputStream();
+                out.write("GET /faults HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+                long started = System.nanoTime();
+                Thread trickle = Thread.ofVirtual().start(() -> {
+                    try {
+                        for (int i = 0; i < 200 && !Thread.currentThread().isInterrupted(); i++) { // 40 s at most
+                            out.write('x');
+                            out.flush();
+                            Thread.sleep(200);
+                        }
+                    } catch (IOException | InterruptedException closedOrDone) {
+                        // the server cut us off, or the test is over
+                    }
+                });
+                try {
+                    assertEquals(-1, slow.getInputStream().read(), "the server answered a request that never ended");
+                } catch (SocketException reset) {
+                    // closed with our bytes unread: the same cut-off
+                }
+                long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+                assertTrue(seconds <= 25, "cut off only after " + seconds + " s");
+                trickle.interrupt();
+                trickle.join();
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.loomecho.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.fault.Faults;
 import org.junit.jupiter.api.Test;
 
 class ReadBufferTest {
@@ -53,5 +54,14 @@ class ReadBufferTest {
             buffer.adapt(1);
         }
         assertEquals(ServerConfig.MIN_BUFFER_SIZE, buffer.capacity());
+    }
+
+    @Test
+    void whileReadsArePacedEveryReadIsCappedTheFirstIncluded() {
+        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        assertEquals(10, buffer.forReading(Faults.NONE.withReadBandwidth(100)).remaining(), "a tenth of a second's worth");
+        assertEquals(1, buffer.forReading(Faults.NONE.withReadBandwidth(3)).remaining(), "at least one byte");
+        assertEquals(512, buffer.forReading(Faults.NONE.withReadBandwidth(1_000_000)).remaining(), "at most the buffer");
+        assertEquals(512, buffer.forReading(Faults.NONE).remaining());
     }
 }

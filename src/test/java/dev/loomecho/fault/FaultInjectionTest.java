@@ -175,6 +175,84 @@ class FaultInjectionTest {
     }
 
     @Test
+    void readPacingCapsEvenTheFirstReadAndIsNotMistakenForIdleness() throws IOException {
+        int rate = 100;
+        byte[] payload = TestClient.randomBytes(200, 9);
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).faults(Faults.NONE.withReadBandwidth(rate))
+                .idleTimeout(Duration.ofSeconds(1)).drainTimeout(Duration.ZERO).start();
+             TestClient client = TestClient.connect(server)) {
+            long started = System.nanoTime();
+            client.send(payload); // in one piece: an uncapped first read would take it all, then pause 2 s
+            InputStream in = client.socket().getInputStream();
+            byte[] echoed = new byte[payload.length];
+            for (int total = 0; total < payload.length; ) {
+                int n = in.read(echoed, total, payload.length - total);
+                assertTrue(n > 0, "closed after " + total + " bytes (idle closes: " + server.stats().idleClosed() + ")");
+                total += n;
+                long allowed = rate / 10 + rate * (System.nanoTime() - started) / 1_000_000_000L;
+                assertTrue(server.stats().bytesIn() <= allowed,
+                        "read " + server.stats().bytesIn() + " bytes by " + elapsedMillis(started) + " ms at " + rate + " B/s");
+            }
+            assertArrayEquals(payload, echoed);
+            assertTrue(elapsedMillis(started) >= 1_700, "200 B read at 100 B/s in " + elapsedMillis(started) + " ms");
+            assertEquals(0, server.stats().idleClosed(), "2 s of pacing at a 1 s idle timeout: pacing is progress");
+            assertArrayEquals(new byte[] {1}, client.echo(new byte[] {1}), "and the connection goes on");
+        }
+    }
+
+    @Test
+    void readPacingSetOnABusyConnectionTricklesWithoutALongPause() throws Exception {
+        int rate = 1_000;
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).idleTimeout(Duration.ofSeconds(1))
+                .drainTimeout(Duration.ZERO).start();
+             TestClient client = TestClient.connect(server)) {
+            byte[] bulk = TestClient.randomBytes(1 << 20, 10);
+            assertArrayEquals(bulk, client.echo(bulk)); // the read buffer has grown to 64 KiB, and a read waits on it
+            server.faults(Faults.NONE.withReadBandwidth(rate));
+            long before = server.stats().bytesIn();
+            client.sendInBackground(TestClient.randomBytes(256 * 1024, 11));
+            CompletableFuture.runAsync(() -> drain(client)); // the echo must not fill the client's receive buffer
+            // The read already waiting when the fault was set is not capped and may take a whole buffer;
+            // from the next read on, the server reads at the rate: no pause of n / rate (65 s for 64 KiB).
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().bytesIn() > before);
+            long afterFirstRead = server.stats().bytesIn();
+            await().atMost(Duration.ofSeconds(3)).until(() -> server.stats().bytesIn() >= afterFirstRead + rate / 2);
+            assertEquals(0, server.stats().idleClosed());
+            assertEquals(1, server.stats().active());
+        }
+    }
+
+    @Test
+    void latencyLongerThanTheIdleTimeoutIsNotIdleness() throws IOException {
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).idleTimeout(Duration.ofMillis(500))
+                .faults(Faults.NONE.withLatency(Duration.ofMillis(1_500), Duration.ZERO)).drainTimeout(Duration.ZERO).start();
+             TestClient client = TestClient.connect(server)) {
+            assertArrayEquals(new byte[] {1, 2}, client.echo(new byte[] {1, 2}), "reaped during the latency");
+            assertEquals(0, server.stats().idleClosed());
+        }
+    }
+
+    @Test
+    void aStalledConnectionIsStillReapedByTheIdleTimeout() throws IOException {
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).idleTimeout(Duration.ofMillis(500))
+                .faults(Faults.NONE.withStallAfter(1)).drainTimeout(Duration.ZERO).start();
+             TestClient client = TestClient.connect(server)) {
+            client.send(new byte[] {1, 2});
+            assertEquals(1, client.read());
+            assertEquals(-1, client.read(), "a stall is no progress: the idle timeout closes it");
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().idleClosed() == 1);
+        }
+    }
+
+    private static void drain(TestClient client) {
+        try {
+            client.socket().getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (IOException closed) {
+            // the test is over
+        }
+    }
+
+    @Test
     void toxicityAppliesTheFaultsToAShareOfConnectionsTheSameOnesForTheSameSeed() throws IOException {
         Faults closeAtOnce = Faults.NONE.withCloseAfter(0).withToxicity(0.5);
         List<Boolean> first = toxicByConnection(closeAtOnce, 42);

@@ -1,6 +1,7 @@
 package dev.loomecho.fault;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,5 +86,54 @@ class FaultsTest {
     @Test
     void noneIsRecognisedAfterBeingRebuilt() {
         assertTrue(Faults.NONE.withCloseAfter(5).withCloseAfter(-1).isNone());
+    }
+
+    @Test
+    void aToxicityAloneInjectsNothingSoEveryEngineTakesIt() throws IOException {
+        Faults shareOnly = Faults.NONE.withToxicity(0.5);
+        assertTrue(shareOnly.isNone(), "a share of connections that get no fault is no fault");
+        try (EchoServer server = EchoServer.builder().port(0).engine(Engine.SELECTOR).faults(shareOnly).start()) {
+            assertEquals(shareOnly, server.faults(), "kept as set, so GET /faults shows it");
+            assertFalse(Faults.NONE.withToxicity(0.5).withCloseAfter(1).isNone());
+        }
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(0, cli.execute("serve", "--engine", "selector", "--toxicity", "0.5", "--help"));
+    }
+
+    @Test
+    void faultDelaysAreBoundedToAnHourWithAReasonNamingTheFlag() {
+        assertEquals(Duration.ofHours(1), Faults.MAX_DELAY);
+        Faults.NONE.withLatency(Faults.MAX_DELAY, Faults.MAX_DELAY).withSlicing(1, Faults.MAX_DELAY); // the bound itself is fine
+        assertThrows(IllegalArgumentException.class, () -> Faults.NONE.withLatency(Faults.MAX_DELAY.plusMillis(1), Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> Faults.NONE.withSlicing(1, Faults.MAX_DELAY.plusMillis(1)));
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        assertEquals(2, cli.execute("serve", "--port", "0", "--latency", "9300000000000000"));
+        assertTrue(err.toString().contains("--latency takes at most 3600000 ms (1 hour), was '9300000000000000'"), err.toString());
+        assertEquals(2, cli.execute("serve", "--port", "0", "--latency", "3600000:3600001"));
+        assertEquals(2, cli.execute("serve", "--port", "0", "--slice", "10:3600001"));
+        assertTrue(err.toString().contains("--slice takes at most 3600000 ms (1 hour)"), err.toString());
+        assertEquals(2, cli.execute("serve", "--port", "0", "--latency", "99999999999999999999"), "beyond a long");
+    }
+
+    @Test
+    void valuesFollowTheDocumentedGrammarExactly() {
+        for (String[] bad : new String[][] {
+                {"toxicity", "0x1p-1"}, {"toxicity", "0.5d"}, {"toxicity", "0.5f"}, {"toxicity", "+0.5"},
+                {"toxicity", "NaN"}, {"toxicity", "Infinity"}, {"toxicity", "1."}, {"latency", "+5"},
+                {"latency", "5:+1"}, {"latency", "5 : 1"}, {"latency", "5:"}, {"close-after", "+5"},
+                {"close-after", "0x10"}, {"bandwidth", "1_000"}, {"slice", "3:5:7"}, {"read-bandwidth", "1e3"}}) {
+            FaultFlag flag = FaultFlag.forKey(bad[0]).orElseThrow();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> flag.apply(Faults.NONE, bad[1], bad[0]), bad[0] + " " + bad[1]);
+            assertTrue(e.getMessage().startsWith(bad[0] + " takes "), e.getMessage());
+        }
+        assertEquals(0.5, FaultFlag.TOXICITY.apply(Faults.NONE, ".5", "toxicity").toxicity());
+        assertEquals(1e-4, FaultFlag.TOXICITY.apply(Faults.NONE, "1.0E-4", "toxicity").toxicity(), "as Double.toString writes it");
+        assertEquals(0.5, FaultFlag.TOXICITY.apply(Faults.NONE, "5E-1", "toxicity").toxicity());
+        assertEquals(Duration.ofMillis(5), FaultFlag.LATENCY.apply(Faults.NONE, " 5 ", "latency").latency(), "trimmed");
+        assertEquals(-1, FaultFlag.CLOSE_AFTER.apply(Faults.NONE, "-1", "close-after").closeAfter());
     }
 }
