@@ -54,7 +54,7 @@ final class Serve implements Callable<Integer> {
     Duration idleTimeout;
 
     @Option(names = "--buffer-size", paramLabel = "BYTES",
-            description = "Largest read buffer per connection; buffers start at 512 B and grow under bulk traffic.")
+            description = "Largest read buffer per connection; buffers start at 256 B and grow under bulk traffic.")
     int bufferSize;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = DurationConverter.class,

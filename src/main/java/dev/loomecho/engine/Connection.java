@@ -7,7 +7,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -144,6 +146,24 @@ public final class Connection implements AutoCloseable {
     @Override
     public void close() {
         closeOnce();
+    }
+
+    /**
+     * Closes with an orderly FIN, for the close-after fault, even while input the peer sent is still
+     * unread: the FIN is queued behind the echo first, so the peer reads everything echoed and then its
+     * end of stream. A plain close with unread input would make the kernel answer with a reset instead.
+     */
+    public void closeWithFin() {
+        try {
+            if (channel instanceof SocketChannel socket && socket.isOpen()) {
+                socket.shutdownOutput();
+            } else if (channel instanceof AsynchronousSocketChannel socket && socket.isOpen()) {
+                socket.shutdownOutput();
+            }
+        } catch (IOException e) {
+            Disconnects.log.debug("{}: shutting down output: {}", this, e.toString());
+        }
+        close();
     }
 
     /** Closes with a TCP reset instead of an orderly FIN (SO_LINGER 0), for the reset-after fault. */

@@ -1,19 +1,26 @@
 package dev.loomecho.engine;
 
-import dev.loomecho.ServerConfig;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.FaultyEcho;
 import java.nio.ByteBuffer;
 
 /**
- * A connection's read buffer, sized to its traffic: it starts at {@link ServerConfig#MIN_BUFFER_SIZE}
- * so an idle connection costs half a KiB, doubles whenever a read fills it, and halves after two reads
- * in a row that used less than a quarter of it. Netty's adaptive receive allocator works the same way.
+ * A connection's read buffer, sized to its traffic: it starts at {@link #INITIAL_SIZE} so an idle
+ * connection costs little, doubles whenever a read fills it (up to {@code --buffer-size}), and halves after
+ * two reads in a row that used less than a quarter of it. Netty's adaptive receive allocator works the
+ * same way.
+ *
+ * <p>The buffer is direct (outside the heap): the kernel reads into it and writes the echo from it as it
+ * is. A heap buffer would be copied through a temporary direct buffer on every read and every write —
+ * two extra copies of each 64 KiB of a bulk echo.
  */
 public final class ReadBuffer {
 
+    /** Where every connection's buffer starts, and the least it shrinks to: a small message fits at once. */
+    public static final int INITIAL_SIZE = 256;
+
     private final int maxSize;
-    private ByteBuffer buffer = ByteBuffer.allocate(ServerConfig.MIN_BUFFER_SIZE);
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_SIZE);
     private int smallReads;
 
     public ReadBuffer(int maxSize) {
@@ -42,11 +49,11 @@ public final class ReadBuffer {
     public void adapt(int n) {
         int capacity = buffer.capacity();
         if (n == capacity && capacity < maxSize) {
-            buffer = ByteBuffer.allocate(Math.min(capacity * 2, maxSize));
+            buffer = ByteBuffer.allocateDirect(Math.min(capacity * 2, maxSize));
             smallReads = 0;
-        } else if (n < capacity / 4 && capacity > ServerConfig.MIN_BUFFER_SIZE) {
+        } else if (n < capacity / 4 && capacity > INITIAL_SIZE) {
             if (++smallReads == 2) {
-                buffer = ByteBuffer.allocate(Math.max(capacity / 2, ServerConfig.MIN_BUFFER_SIZE));
+                buffer = ByteBuffer.allocateDirect(Math.max(capacity / 2, INITIAL_SIZE));
                 smallReads = 0;
             }
         } else {

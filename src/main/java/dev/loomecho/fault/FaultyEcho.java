@@ -133,7 +133,7 @@ public final class FaultyEcho {
         if (faults.resetAfter() >= 0 && echoed >= faults.resetAfter()) {
             connection.reset();
         } else if (faults.closeAfter() >= 0 && echoed >= faults.closeAfter()) {
-            connection.close();
+            connection.closeWithFin();
         } else {
             awaitClose(connection); // stalled: open and silent until the peer gives up or the idle timeout reaps it
         }

@@ -1,8 +1,8 @@
 package dev.loomecho.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loomecho.ServerConfig;
 import dev.loomecho.fault.Faults;
 import org.junit.jupiter.api.Test;
 
@@ -10,12 +10,22 @@ class ReadBufferTest {
 
     @Test
     void startsSmallSoIdleConnectionsAreCheap() {
-        assertEquals(ServerConfig.MIN_BUFFER_SIZE, new ReadBuffer(64 * 1024).capacity());
+        assertEquals(256, new ReadBuffer(64 * 1024).capacity());
+    }
+
+    @Test
+    void isDirectSoTheKernelReadsIntoItWithoutAnExtraCopy() {
+        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        assertTrue(buffer.forReading().isDirect());
+        buffer.adapt(256);
+        assertTrue(buffer.forReading().isDirect(), "a grown buffer too");
     }
 
     @Test
     void doublesWhenAReadFillsItUpToTheCap() {
         ReadBuffer buffer = new ReadBuffer(2048);
+        buffer.adapt(256);
+        assertEquals(512, buffer.capacity());
         buffer.adapt(512);
         assertEquals(1024, buffer.capacity());
         buffer.adapt(1024);
@@ -27,6 +37,7 @@ class ReadBufferTest {
     @Test
     void halvesOnlyAfterTwoSmallReadsInARow() {
         ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        buffer.adapt(256);
         buffer.adapt(512);
         buffer.adapt(1024);
         assertEquals(2048, buffer.capacity());
@@ -39,6 +50,7 @@ class ReadBufferTest {
     @Test
     void aMediumReadResetsTheShrinkVote() {
         ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        buffer.adapt(256);
         buffer.adapt(512);
         buffer.adapt(1024);
         buffer.adapt(10);
@@ -53,7 +65,7 @@ class ReadBufferTest {
         for (int i = 0; i < 10; i++) {
             buffer.adapt(1);
         }
-        assertEquals(ServerConfig.MIN_BUFFER_SIZE, buffer.capacity());
+        assertEquals(ReadBuffer.INITIAL_SIZE, buffer.capacity());
     }
 
     @Test
@@ -61,7 +73,7 @@ class ReadBufferTest {
         ReadBuffer buffer = new ReadBuffer(64 * 1024);
         assertEquals(10, buffer.forReading(Faults.NONE.withReadBandwidth(100)).remaining(), "a tenth of a second's worth");
         assertEquals(1, buffer.forReading(Faults.NONE.withReadBandwidth(3)).remaining(), "at least one byte");
-        assertEquals(512, buffer.forReading(Faults.NONE.withReadBandwidth(1_000_000)).remaining(), "at most the buffer");
-        assertEquals(512, buffer.forReading(Faults.NONE).remaining());
+        assertEquals(256, buffer.forReading(Faults.NONE.withReadBandwidth(1_000_000)).remaining(), "at most the buffer");
+        assertEquals(256, buffer.forReading(Faults.NONE).remaining());
     }
 }
