@@ -34,7 +34,8 @@ final class ConfigDefaults implements IDefaultValueProvider {
                 Map.entry("--udp-rate", String.valueOf(DEFAULTS.udp().ratePerSource())),
                 Map.entry("--udp-burst", String.valueOf(DEFAULTS.udp().burst())),
                 Map.entry("--udp-min-source-port", String.valueOf(DEFAULTS.udp().minSourcePort())),
-                Map.entry("--udp-blocked-ports", DEFAULTS.udp().blockedSourcePorts().stream()
+                Map.entry("--udp-loop-limit", String.valueOf(DEFAULTS.udp().loopLimit())),
+            Map.entry("--udp-blocked-ports", DEFAULTS.udp().blockedSourcePorts().stream()
                         .sorted().map(String::valueOf).collect(Collectors.joining(","))),
                 Map.entry("--control-port", String.valueOf(DEFAULTS.controlPort()))));
         for (FaultFlag flag : FaultFlag.values()) {

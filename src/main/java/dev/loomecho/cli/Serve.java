@@ -85,6 +85,11 @@ final class Serve implements Callable<Integer> {
             description = "Further source ports to drop, comma-separated.")
     Set<Integer> udpBlockedPorts;
 
+    @Option(names = "--udp-loop-limit", paramLabel = "N",
+            description = "Refuse a source's next identical datagram after N identical replies in a row "
+                    + "(ends a loop with another echo server); 0 = off.")
+    int udpLoopLimit;
+
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve Prometheus metrics at http://BIND:PORT/metrics; -1 = off, 0 = any free port.")
     int metricsPort;
@@ -183,7 +188,7 @@ final class Serve implements Callable<Integer> {
             ServerConfig.Builder builder = ServerConfig.builder()
                     .bindAddress(bind).port(port).engine(engine).maxConnections(maxConnections)
                     .idleTimeout(idleTimeout).bufferSize(bufferSize).drainTimeout(drainTimeout).threads(threads)
-                    .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts))
+                    .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts, udpLoopLimit))
                     .faults(faults())
                     .metricsPort(metricsPort).logConnections(logConnections).reusePort(reusePort)
                     .controlPort(controlPort).controlToken(controlToken());

@@ -19,12 +19,13 @@ final class ReflectionGuard {
     private final UdpConfig config;
     private final int ownPort;
     private final SourceRateLimiter limiter;
-    private final EchoLoopDetector loops = new EchoLoopDetector();
+    private final EchoLoopDetector loops;
 
     ReflectionGuard(UdpConfig config, int ownPort) {
         this.config = config;
         this.ownPort = ownPort;
         this.limiter = new SourceRateLimiter(config.ratePerSource(), config.burst());
+        this.loops = new EchoLoopDetector(config.loopLimit());
     }
 
     /**
@@ -45,7 +46,7 @@ final class ReflectionGuard {
         }
         long fingerprint = loops.fingerprint(datagram);
         if (loops.isLoop(source, fingerprint)) {
-            return "it sent back our last " + EchoLoopDetector.MAX_REPEATS + " replies unchanged (another echo server?)";
+            return "it sent back our last " + config.loopLimit() + " replies unchanged (another echo server?)";
         }
         if (!limiter.tryAcquire(address, now)) {
             return "over " + config.ratePerSource() + " datagrams/s from this address";

@@ -64,7 +64,7 @@ class ReflectionGuardTest {
     void refusesASourceThatKeepsSendingBackItsLastReplyThenAnswersItAgain() {
         ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
         InetSocketAddress otherEcho = new InetSocketAddress("192.0.2.8", 7008);
-        for (int i = 0; i < EchoLoopDetector.MAX_REPEATS; i++) {
+        for (int i = 0; i < UdpConfig.DEFAULTS.loopLimit(); i++) {
             assertNull(unlimited.refusal(otherEcho, PING, 0), "reply " + (i + 1) + " of the same datagram");
         }
         String refusal = unlimited.refusal(otherEcho, PING, 0);
@@ -74,10 +74,19 @@ class ReflectionGuardTest {
     }
 
     @Test
+    void aLoopLimitOfZeroAnswersEveryIdenticalDatagram() {
+        ReflectionGuard never = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000).withLoopLimit(0), OWN_PORT);
+        InetSocketAddress pinger = new InetSocketAddress("192.0.2.10", 40_001);
+        for (int i = 0; i < 1_000; i++) {
+            assertNull(never.refusal(pinger, PING, 0), "ping " + i);
+        }
+    }
+
+    @Test
     void aClientWhosePayloadChangesIsNeverTakenForALoop() {
         ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
         InetSocketAddress client = new InetSocketAddress("192.0.2.9", 40_000);
-        for (int i = 0; i < 10 * EchoLoopDetector.MAX_REPEATS; i++) {
+        for (int i = 0; i < 10 * UdpConfig.DEFAULTS.loopLimit(); i++) {
             assertNull(unlimited.refusal(client, numbered(i % 2), 0), "datagram " + i);
         }
     }

@@ -158,7 +158,7 @@ class UdpEchoTest {
             LongSupplier echoed = () -> a.stats().udpEchoed() + b.stats().udpEchoed();
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500)).until(new Settled(echoed));
             assertTrue(echoed.getAsLong() > 0, "the spoofed datagram was not echoed at all");
-            assertTrue(echoed.getAsLong() <= 2L * EchoLoopDetector.MAX_REPEATS + 2,
+            assertTrue(echoed.getAsLong() <= 2L * UdpConfig.DEFAULTS.loopLimit() + 2,
                     "one datagram was echoed " + echoed.getAsLong() + " times");
         }
     }

@@ -56,7 +56,7 @@ class UdpNamespaceTest {
         assertEquals(0, run.exitCode(), run.output());
         assertEquals("true", run.result("settled"), "the loop was still running after 10 s:\n" + run.output());
         long echoed = run.number("echoed");
-        assertTrue(echoed > 0 && echoed <= 2L * EchoLoopDetector.MAX_REPEATS + 2, "echoed " + echoed + " times");
+        assertTrue(echoed > 0 && echoed <= 2L * UdpConfig.DEFAULTS.loopLimit() + 2, "echoed " + echoed + " times");
     }
 
     /** What runs inside the namespace; prints {@code RESULT key=value} lines for the test to check. */
