@@ -10,6 +10,7 @@ import dev.loomecho.metrics.MetricsEndpoint;
 import dev.loomecho.udp.UdpEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -35,7 +36,19 @@ public final class EchoServer implements AutoCloseable {
     private final MetricsEndpoint metrics;
     private final ControlEndpoint control;
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final CompletableFuture<Drain> closed = new CompletableFuture<>();
+
+    /**
+     * How a {@link #close()} went: {@code open} connections were open when the server stopped accepting;
+     * {@code cutOff} of them were still open when the drain timeout passed (or an interrupt ended the
+     * wait) and were closed; {@code took} is how long the whole close took.
+     */
+    public record Drain(int open, int cutOff, Duration took) {
+        /** The connections that ended by themselves during the drain. */
+        public int finished() {
+            return open - cutOff;
+        }
+    }
 
     private EchoServer(ServerConfig config) throws IOException {
         this.config = config;
@@ -48,7 +61,8 @@ public final class EchoServer implements AutoCloseable {
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);
         this.control = startOrCloseAll(this::startControl);
-        this.idleReaper = startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
+        this.idleReaper = config.idleTimeout().isZero() ? null // no timeout
+                : startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
         log.debug("listening on {}", Listeners.describe(address));
     }
 
@@ -89,7 +103,8 @@ public final class EchoServer implements AutoCloseable {
 
     private MetricsEndpoint startMetrics() throws IOException {
         return config.metricsPort() < 0 ? null : MetricsEndpoint.start(
-                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), this::stats);
+                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), this::stats,
+                this::accepting);
     }
 
     /** Only here is {@link ControlEndpoint} loaded, so embedders without Gson never need it with the port off. */
@@ -150,6 +165,14 @@ public final class EchoServer implements AutoCloseable {
         connections.faults(faults);
     }
 
+    /**
+     * Whether the server accepts new connections: true from {@code start()} until {@link #close()}
+     * begins, false while it drains and after. What {@code /ready} on the metrics and control ports tells.
+     */
+    public boolean accepting() {
+        return !closing.get();
+    }
+
     public Stats stats() {
         return udp == null ? connections.snapshot(0, 0) : connections.snapshot(udp.echoed(), udp.dropped());
     }
@@ -167,11 +190,16 @@ public final class EchoServer implements AutoCloseable {
             closed.join();
             return;
         }
+        long started = System.nanoTime();
         boolean interrupted = false;
+        int open = 0;
+        int cutOff = 0;
         try {
             connections.stopAdmitting();
             engine.stopAccepting();
+            open = connections.active();
             interrupted = drain();
+            cutOff = Math.min(open, connections.active()); // none can join: admission has stopped
         } finally {
             try {
                 connections.closeAll();
@@ -181,7 +209,7 @@ public final class EchoServer implements AutoCloseable {
                 closeQuietly(metrics);
                 closeQuietly(udp);
                 closeQuietly(idleReaper);
-                closed.complete(null);
+                closed.complete(new Drain(open, cutOff, Duration.ofNanos(System.nanoTime() - started)));
                 log.debug("{} closed", Listeners.describe(address));
                 if (interrupted) {
                     Thread.currentThread().interrupt();
@@ -194,7 +222,7 @@ public final class EchoServer implements AutoCloseable {
     private boolean drain() {
         try {
             if (!connections.awaitEmpty(config.drainTimeout())) {
-                log.info("drain timeout ({}) passed with {} connections open; closing them",
+                log.debug("drain timeout ({}) passed with {} connections open; closing them",
                         config.drainTimeout(), connections.active());
             }
             return false;
@@ -231,10 +259,13 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    /** Blocks until the server has been closed (from another thread or a shutdown hook). */
-    public void awaitClosed() throws InterruptedException {
+    /**
+     * Blocks until the server has been closed (from another thread or a signal handler) and tells how
+     * the drain went.
+     */
+    public Drain awaitClosed() throws InterruptedException {
         try {
-            closed.get();
+            return closed.get();
         } catch (ExecutionException impossible) {
             throw new IllegalStateException(impossible); // closed is only ever completed normally
         }

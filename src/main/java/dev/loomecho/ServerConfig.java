@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -18,7 +20,8 @@ import java.util.OptionalLong;
  * @param port           TCP port; 0 picks a free ephemeral port (read it back with {@link EchoServer#port()})
  * @param engine         the I/O model that serves connections
  * @param maxConnections connections served at once; one more is accepted and closed at once (counted as rejected)
- * @param idleTimeout    a connection that makes no progress (nothing read, nothing written) for this long is closed
+ * @param idleTimeout    a connection that makes no progress (nothing read, nothing written) for this long is
+ *                       closed; {@link Duration#ZERO} = never
  * @param bufferSize     largest read buffer per connection; buffers start small and grow under bulk traffic
  * @param drainTimeout   on close, how long live connections may go on before they are closed by force
  * @param threads        size of the I/O thread pool, for the engines that have one
@@ -74,7 +77,8 @@ public record ServerConfig(
         require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
         require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
         requireCountable("idle-timeout", idleTimeout);
-        require(idleTimeout.toMillis() >= 1, "idle-timeout must be at least 1ms, was " + idleTimeout);
+        require(idleTimeout.isZero() || idleTimeout.toMillis() >= 1,
+                "idle-timeout must be 0 (none) or at least 1ms, was " + idleTimeout);
         require(bufferSize >= MIN_BUFFER_SIZE && bufferSize <= MAX_BUFFER_SIZE,
                 "buffer-size must be " + MIN_BUFFER_SIZE + ".." + MAX_BUFFER_SIZE + " bytes, was " + bufferSize);
         require(!drainTimeout.isNegative(), "drain-timeout must not be negative, was " + drainTimeout);
@@ -127,10 +131,19 @@ public record ServerConfig(
     /** Rejects faults the engine cannot inject, saying which engine can (see {@link Engine.FaultSupport}). */
     public static void requireFaultsSupported(Engine engine, Faults faults) {
         require(faults.isNone() || engine.faultSupport() != Engine.FaultSupport.NONE, "fault injection needs an "
-                + "engine that serves each connection on a thread of its own (virtual, future or completion), not "
-                + engine.cliName());
+                + "engine on which one connection can wait without holding up the others ("
+                + enginesWith(Engine.FaultSupport.ALL_BUT_RESET) + "), not " + engine.cliName());
         require(faults.resetAfter() < 0 || engine.faultSupport() == Engine.FaultSupport.ALL, "reset-after needs "
-                + "SO_LINGER, which asynchronous channels do not offer: use the virtual engine, not " + engine.cliName());
+                + "SO_LINGER, which asynchronous channels do not offer: use " + enginesWith(Engine.FaultSupport.ALL)
+                + ", not " + engine.cliName());
+    }
+
+    /** The engines that support at least {@code support}, for messages: "virtual, platform or future". */
+    private static String enginesWith(Engine.FaultSupport support) {
+        List<String> names = Arrays.stream(Engine.values())
+                .filter(e -> e.faultSupport().compareTo(support) >= 0).map(Engine::cliName).toList();
+        return names.size() == 1 ? names.getFirst()
+                : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
     }
 
     private static void requireCountable(String name, Duration duration) {

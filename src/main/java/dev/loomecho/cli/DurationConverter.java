@@ -7,13 +7,16 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, or ISO-8601 such as {@code PT30S}. */
+/** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, ISO-8601 such as {@code PT30S}, or {@code 0}. */
 final class DurationConverter implements ITypeConverter<Duration> {
 
     private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
 
     @Override
     public Duration convert(String value) {
+        if (value.trim().equals("0")) {
+            return Duration.ZERO; // zero needs no unit (--idle-timeout 0: no timeout)
+        }
         Matcher m = SIMPLE.matcher(value.trim());
         if (m.matches()) {
             long amount = Long.parseLong(m.group(1));

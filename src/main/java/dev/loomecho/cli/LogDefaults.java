@@ -6,6 +6,8 @@ package dev.loomecho.cli;
  */
 final class LogDefaults {
 
+    private static final String DEFAULT_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
     private LogDefaults() {
     }
 
@@ -13,7 +15,12 @@ final class LogDefaults {
         setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
         setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
-        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        setIfAbsent(DEFAULT_LEVEL, "info");
+    }
+
+    /** {@code --log-level}: given on the command line, it wins over a {@code -D} default. */
+    static void level(String level) {
+        System.setProperty(DEFAULT_LEVEL, level);
     }
 
     private static void setIfAbsent(String key, String value) {

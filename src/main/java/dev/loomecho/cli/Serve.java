@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -50,7 +51,7 @@ final class Serve implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Close a connection that makes no progress for this long (e.g. 30s, 500ms).")
+            description = "Close a connection that makes no progress for this long (e.g. 30s, 500ms); 0 = never.")
     Duration idleTimeout;
 
     @Option(names = "--buffer-size", paramLabel = "BYTES",
@@ -161,11 +162,16 @@ final class Serve implements Callable<Integer> {
             return 1;
         }
         // Ctrl-C / SIGTERM: close() stops accepting, drains for --drain-timeout, releases the port; then we exit 0.
-        TerminationSignals.onTermination(server::close);
+        AtomicReference<String> stoppedBy = new AtomicReference<>("close");
+        TerminationSignals.onTermination(signal -> {
+            stoppedBy.compareAndSet("close", signal);
+            server.close();
+        });
         out().printf("loom-echo %s listening on %s (engine %s%s, max %d connections, idle timeout %s)%n",
                 version(), Listeners.describe(server.address()), config.engine().cliName(),
                 server.supervision() == Supervision.NONE ? "" : " under a " + describe(server.supervision()),
-                config.maxConnections(), DurationConverter.format(config.idleTimeout()));
+                config.maxConnections(),
+                config.idleTimeout().isZero() ? "off" : DurationConverter.format(config.idleTimeout()));
         server.udpAddress().ifPresent(udpAddress ->
                 out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
         server.metricsAddress().ifPresent(metrics ->
@@ -174,10 +180,24 @@ final class Serve implements Callable<Integer> {
                 out().printf("loom-echo control API on http://%s (GET/PUT/DELETE /faults, GET /stats%s)%n",
                         Listeners.describe(control), config.controlToken().isPresent() ? "; bearer token required" : ""));
         out().flush();
+        EchoServer.Drain drain;
         try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
-            server.awaitClosed();
+            drain = server.awaitClosed();
         }
+        out().println(stopped(stoppedBy.get(), drain, config.drainTimeout()));
+        out().flush();
         return 0;
+    }
+
+    /** The one line that ends a run: what stopped it and what the drain did with the open connections. */
+    static String stopped(String by, EchoServer.Drain drain, Duration drainTimeout) {
+        String took = " (" + DurationConverter.format(drain.took()) + ")";
+        if (drain.open() == 0) {
+            return "loom-echo stopped on " + by + ": no connection was open" + took;
+        }
+        return "loom-echo stopped on " + by + ": " + drain.open() + (drain.open() == 1 ? " connection" : " connections")
+                + " open, " + drain.finished() + " finished within the drain timeout, " + drain.cutOff()
+                + " closed at it (" + DurationConverter.format(drainTimeout) + ")" + took;
     }
 
     private ServerConfig toConfig() {

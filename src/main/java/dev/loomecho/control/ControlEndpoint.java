@@ -6,6 +6,7 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.engine.RateLimitedLog;
 import dev.loomecho.fault.Faults;
+import dev.loomecho.metrics.HealthPages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The control API, so tests in any language can change faults on a running server, as Toxiproxy's API
  * lets them: {@code GET /faults}, {@code PUT /faults} (replace), {@code DELETE /faults} (none),
- * {@code GET /stats}. Served like {@code /metrics}, by the JDK's {@code com.sun.net.httpserver} on
+ * {@code GET /stats}, and the probes' {@code /health} and {@code /ready} ({@link HealthPages}: no token,
+ * they change nothing). Served like {@code /metrics}, by the JDK's {@code com.sun.net.httpserver} on
  * virtual threads. With a token, every request must carry {@code Authorization: Bearer TOKEN}; without
  * one (allowed on loopback only), every request must be addressed to a loopback name ({@code Host:
  * localhost}, {@code 127.0.0.1}, {@code [::1]}, with any port), so a web page whose domain an attacker
@@ -96,6 +98,10 @@ public final class ControlEndpoint implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            if (HealthPages.serves(exchange.getRequestURI().getPath())) {
+                HealthPages.respond(exchange, server::accepting); // for probes, which carry no token
+                return;
+            }
             if (tokenHash == null && !addressedToLoopback(exchange)) {
                 refused(exchange, "Host is not a loopback name");
                 String host = String.join(", ", exchange.getRequestHeaders().get("Host"));
@@ -113,7 +119,7 @@ public final class ControlEndpoint implements AutoCloseable {
             switch (path) {
                 case "/faults" -> faults(exchange);
                 case "/stats" -> stats(exchange);
-                default -> text(exchange, 404, "no " + path + " here; try /faults or /stats");
+                default -> text(exchange, 404, "no " + path + " here; try /faults, /stats, /health or /ready");
             }
         }
     }

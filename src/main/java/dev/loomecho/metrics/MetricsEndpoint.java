@@ -10,11 +10,13 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * {@code GET /metrics} in the Prometheus text exposition format (version 0.0.4), served by the JDK's
  * own {@code com.sun.net.httpserver} on virtual threads: no web framework for one read-only page.
+ * The probes' {@code /health} and {@code /ready} ({@link HealthPages}) are served here too.
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
@@ -28,14 +30,25 @@ public final class MetricsEndpoint implements AutoCloseable {
         this.http = http;
     }
 
-    /** Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels. */
-    public static MetricsEndpoint start(InetSocketAddress address, String engine, Supplier<Stats> stats)
-            throws IOException {
+    /**
+     * Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels;
+     * {@code accepting} answers {@code /ready}.
+     */
+    public static MetricsEndpoint start(InetSocketAddress address, String engine, Supplier<Stats> stats,
+            BooleanSupplier accepting) throws IOException {
         HttpServer http = Listeners.bindHttp(address, "metrics");
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
         http.setExecutor(endpoint.threads);
-        // A context matches every path it prefixes (/metricsXYZ, /metrics/x): respond() answers only its own.
-        http.createContext(PATH, exchange -> endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read())));
+        // A context matches every path it prefixes, so one context for all, and each path matched exactly.
+        http.createContext("/", exchange -> {
+            if (HealthPages.serves(exchange.getRequestURI().getPath())) {
+                try (exchange) {
+                    HealthPages.respond(exchange, accepting);
+                }
+                return;
+            }
+            endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read()));
+        });
         http.start();
         return endpoint;
     }
