@@ -4,6 +4,8 @@
 #   ./run.sh test            run the whole test suite
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
+#   ./run.sh test-image      build the container image (Dockerfile) and run it under podman (deploy/test-image.sh)
+#   ./run.sh install         mvn install with the JDK found here: dev.loomecho:loom-echo for your own tests
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
 # Finds a JDK 21+ by itself, builds with Maven (or ./mvnw, which fetches Maven, when mvn is missing), and
 # (re)builds target/loom-echo.jar when it is missing or older than the sources.
@@ -72,11 +74,23 @@ jar_property() { # prints property $1 of the loom-echo.properties inside $JAR (e
   sed -n "s/^$1=\([0-9A-Za-z.-]*\).*/\1/p" <<<"$properties"
 }
 
-# Rebuilds when the jar is missing, older than the sources, or built by another Java release (which
+# The jar is stale when missing, older than the sources, or built by another Java release (which
 # decides whether it holds the StructuredTaskScope supervisor, compiled only by JDK 25).
+jar_is_stale() {
+  [[ ! -f "$JAR" ]] || [[ -n "$(find pom.xml src/main -newer "$JAR" -print -quit)" ]] \
+    || [[ "$(jar_property build.release)" != "$JAVA_MAJOR" ]]
+}
+
 build_if_stale() {
-  if [[ ! -f "$JAR" ]] || [[ -n "$(find pom.xml src/main -newer "$JAR" -print -quit)" ]] \
-     || [[ "$(jar_property build.release)" != "$JAVA_MAJOR" ]]; then
+  jar_is_stale || return 0
+  # Several run.sh started at once (`./run.sh serve & ./run.sh load &` on a fresh clone) build once: the
+  # others wait for the lock, then find the jar fresh. Two Maven builds in one target/ would clash.
+  mkdir -p target
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>>target/.run-sh-build.lock
+    flock 9
+  fi
+  if jar_is_stale; then
     if [[ ! -x "$JAVA_HOME/bin/javac" ]]; then
       echo "run.sh: $JAVA_HOME is a Java runtime without javac; building loom-echo needs a JDK $REQUIRED_JAVA+" >&2
       exit 1
@@ -84,6 +98,9 @@ build_if_stale() {
     echo "run.sh: building $JAR with Java $JAVA_MAJOR ..." >&2
     maven -B -q -DskipTests package >&2
     touch "$JAR" # shade keeps an old timestamp; mark the jar as fresh so the next run does not rebuild
+  fi
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>&- # unlocks; the JVM run.sh becomes must not hold the lock
   fi
 }
 
@@ -110,7 +127,16 @@ make_image() {
   cat > "$image/bin/loom-echo" <<LAUNCHER
 #!/bin/sh
 # loom-echo on its own runtime (Java $JAVA_MAJOR): no JDK needed. Extra JVM options go in JAVA_OPTS.
-dir=\$(cd "\$(dirname "\$0")" && pwd)
+# Started through a symlink (e.g. /usr/local/bin/loom-echo), it follows the links to find its runtime.
+self=\$0
+while [ -h "\$self" ]; do
+  link=\$(readlink "\$self")
+  case \$link in
+    /*) self=\$link ;;
+    *) self=\$(dirname "\$self")/\$link ;;
+  esac
+done
+dir=\$(cd "\$(dirname "\$self")" && pwd -P)
 exec "\$dir/java" $(java_options) \$JAVA_OPTS -jar "\$dir/../lib/loom-echo.jar" "\$@"
 LAUNCHER
   chmod +x "$image/bin/loom-echo"
@@ -134,6 +160,15 @@ case "${1:-}" in
   image)
     build_if_stale
     make_image
+    ;;
+  test-image)
+    build_if_stale
+    JAVA="$JAVA" JAR="$JAR" exec deploy/test-image.sh
+    ;;
+  install)
+    shift
+    maven -B -q -DskipTests install "$@"
+    echo "run.sh: installed dev.loomecho:loom-echo in your local Maven repository (tests skipped; ./run.sh test runs them)" >&2
     ;;
   "")
     build_if_stale
