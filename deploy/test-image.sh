@@ -42,6 +42,7 @@ trap cleanup EXIT
 # 1. The local base image, made once: later runs find it in podman's store.
 if ! "${podman[@]}" image exists "$base_image"; then
   say "making the base image $base_image (debootstrap trixie + ${base_packages[*]}; minutes, once) ..."
+  mkdir -p "$(dirname "$base_rootfs")"
   deploy/debian-rootfs.sh "$base_rootfs" "${base_packages[@]}"
   tar -C "$base_rootfs" --exclude=./.loom-echo-rootfs -c . | "${podman[@]}" import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$base_image" >/dev/null

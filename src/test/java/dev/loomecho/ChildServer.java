@@ -36,12 +36,12 @@ public final class ChildServer implements AutoCloseable {
 
     /** Starts {@code serve --port 0 ARGS} from the test classpath; with {@code openFileLimit > 0} under {@code ulimit -n}. */
     public static ChildServer start(int openFileLimit, String... args) throws IOException {
-        return start(Map.of(), openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+        return start(Map.of(), openFileLimit, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), serve(args));
     }
 
     /** Starts {@code serve --port 0 ARGS} from the test classpath, with {@code environment} added to ours. */
     public static ChildServer startWithEnvironment(Map<String, String> environment, String... args) throws IOException {
-        return start(environment, 0, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), args);
+        return start(environment, 0, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), serve(args));
     }
 
     /**
@@ -60,16 +60,26 @@ public final class ChildServer implements AutoCloseable {
         }
         List<String> launch = new ArrayList<>(jvmOptions);
         launch.addAll(List.of("-jar", jar.toString()));
-        return start(Map.of(), openFileLimit, launch, args);
+        return start(Map.of(), openFileLimit, launch, serve(args));
+    }
+
+    /** Starts the CLI from the test classpath with exactly {@code cliArguments}: no {@code serve --port 0} added. */
+    public static ChildServer startCommandLine(String... cliArguments) throws IOException {
+        return start(Map.of(), 0, List.of("-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main"), List.of(cliArguments));
+    }
+
+    private static List<String> serve(String... args) {
+        List<String> cliArguments = new ArrayList<>(List.of("serve", "--port", "0"));
+        cliArguments.addAll(List.of(args));
+        return cliArguments;
     }
 
     private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
-                                     String... args) throws IOException {
+                                     List<String> cliArguments) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
-        java.addAll(List.of("serve", "--port", "0"));
-        java.addAll(List.of(args));
+        java.addAll(cliArguments);
         List<String> command = new ArrayList<>();
         if (openFileLimit > 0) {
             command.addAll(List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash"));

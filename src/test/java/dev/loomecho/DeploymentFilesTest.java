@@ -9,7 +9,6 @@ import dev.loomecho.cli.Main;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,24 +17,17 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.yaml.snakeyaml.Yaml;
 import picocli.CommandLine;
 
 /**
- * Docker cannot build here and there is no cluster, so what can be checked is checked: the manifest
- * parses, names the right port, probes it, passes arguments the CLI accepts, and matches the Dockerfile.
+ * What can be checked without a container runtime or a cluster: the manifest parses, names the right
+ * ports, probes the health pages, and the commands the Dockerfile and the manifest compose are ones the
+ * CLI accepts. ContainerCommandsIT runs those commands for real; ./run.sh test-image runs the image.
  */
 class DeploymentFilesTest {
 
-    @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> manifests() throws IOException {
-        List<Map<String, Object>> documents = new ArrayList<>();
-        try (Reader reader = Files.newBufferedReader(Path.of("deploy/kubernetes.yaml"))) {
-            for (Object document : new Yaml().loadAll(reader)) {
-                documents.add((Map<String, Object>) document);
-            }
-        }
-        return documents;
+        return ContainerCommands.manifests();
     }
 
     @SuppressWarnings("unchecked")
@@ -52,29 +44,51 @@ class DeploymentFilesTest {
     }
 
     @Test
-    void theDeploymentProbesTheEchoPortItDeclares() throws IOException {
+    void theDeploymentServesTheEchoPortItDeclaresAndProbesTheHealthPages() throws IOException {
         Map<String, Object> container = at(kind("Deployment"), "spec", "template", "spec", "containers", "0");
         assertEquals(7007, (int) at(container, "ports", "0", "containerPort"));
         assertEquals("echo", at(container, "ports", "0", "name"));
-        assertEquals("echo", at(container, "readinessProbe", "tcpSocket", "port"));
-        assertEquals("echo", at(container, "livenessProbe", "tcpSocket", "port"));
-        List<String> args = at(container, "args");
+        List<String> args = ContainerCommands.cliArguments(ContainerCommands.kubernetes());
         assertEquals("7007", args.get(args.indexOf("--port") + 1));
         assertEquals("0.0.0.0", args.get(args.indexOf("--bind") + 1), "loopback would be unreachable from the Service");
+        // Probes on the metrics port: a TCP probe of the echo port would be an echo connection, counted in accepted.
+        int metricsPort = Integer.parseInt(args.get(args.indexOf("--metrics-port") + 1));
+        assertEquals("/ready", at(container, "readinessProbe", "httpGet", "path"));
+        assertEquals(metricsPort, ContainerCommands.containerPort(at(container, "readinessProbe", "httpGet", "port")));
+        assertEquals("/health", at(container, "livenessProbe", "httpGet", "path"));
+        assertEquals(metricsPort, ContainerCommands.containerPort(at(container, "livenessProbe", "httpGet", "port")));
         assertTrue(at(container, "resources", "requests", "memory") != null && at(container, "resources", "limits", "memory") != null);
     }
 
     @Test
-    void theDeploymentsArgumentsAreAcceptedByTheCli() throws IOException {
-        List<String> args = new ArrayList<>(at(kind("Deployment"), "spec", "template", "spec", "containers", "0", "args"));
-        args.add("--help"); // parse every option, then print help instead of serving
-        assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+    void theImagesEntrypointIsOnlyTheJvmAndTheJarSoArgumentsAreAWholeCommand() throws IOException {
+        List<String> entrypoint = ContainerCommands.instruction("ENTRYPOINT");
+        assertEquals("java", entrypoint.getFirst());
+        assertEquals(List.of("-jar", ContainerCommands.IMAGE_JAR), entrypoint.subList(entrypoint.size() - 2, entrypoint.size()),
+                "nothing after the jar: `docker run IMAGE load ...` and the manifest's args must be whole commands");
+        assertEquals("serve", ContainerCommands.instruction("CMD").getFirst());
+    }
+
+    /** The commands Docker and Kubernetes compose, parsed by the CLI (--help: parse everything, then print help). */
+    @Test
+    void theComposedCommandsAreAcceptedByTheCli() throws IOException {
+        for (List<String> command : List.of(ContainerCommands.dockerRun(), ContainerCommands.kubernetes(),
+                ContainerCommands.dockerRun("client", "--host", "echo.example", "--port", "7007"),
+                ContainerCommands.dockerRun("load", "--host", "echo.example", "--duration", "10s"))) {
+            List<String> args = new ArrayList<>(ContainerCommands.cliArguments(command));
+            args.add("--help");
+            CommandLine cli = Main.commandLine();
+            StringWriter err = new StringWriter();
+            cli.setOut(new PrintWriter(new StringWriter()));
+            cli.setErr(new PrintWriter(err));
+            assertEquals(0, cli.execute(args.toArray(String[]::new)), command + ":\n" + err);
+        }
     }
 
     @Test
     void theGracePeriodOutlastsTheDrainTimeout() throws IOException {
         Map<String, Object> pod = at(kind("Deployment"), "spec", "template", "spec");
-        List<String> args = at(pod, "containers", "0", "args");
+        List<String> args = ContainerCommands.cliArguments(ContainerCommands.kubernetes());
         int drainSeconds = Integer.parseInt(args.get(args.indexOf("--drain-timeout") + 1).replace("s", ""));
         assertTrue((int) pod.get("terminationGracePeriodSeconds") > drainSeconds);
     }
@@ -91,10 +105,12 @@ class DeploymentFilesTest {
     }
 
     @Test
-    void theDockerfileRunsOnTemurin25WithPreviewOnTheSamePorts() throws IOException {
+    void theDockerfileDefaultsToTheOfficialTemurin25ImagesWithPreviewOnTheSamePorts() throws IOException {
         String dockerfile = Files.readString(Path.of("Dockerfile"));
-        assertTrue(dockerfile.contains("FROM eclipse-temurin:25-jre"), "official Temurin 25 JRE base");
-        assertTrue(dockerfile.contains("\"--enable-preview\""));
+        assertTrue(dockerfile.contains("ARG RUNTIME_IMAGE=eclipse-temurin:25-jre"), "official Temurin 25 JRE base by default");
+        assertTrue(dockerfile.contains("ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-25"), "Maven on Temurin 25 builds by default");
+        assertTrue(dockerfile.contains("ARG JAR_FROM=build"), "by default the jar is built in the image");
+        assertTrue(ContainerCommands.instruction("ENTRYPOINT").contains("--enable-preview"));
         Matcher expose = Pattern.compile("EXPOSE (\\d+) (\\d+) (\\d+)").matcher(dockerfile);
         assertTrue(expose.find());
         assertEquals("7007", expose.group(1));
@@ -105,28 +121,25 @@ class DeploymentFilesTest {
     @Test
     void theDockerfilesControlPortExampleIsAcceptedByTheCli() throws IOException {
         String dockerfile = Files.readString(Path.of("Dockerfile"));
-        Matcher run = Pattern.compile("#\\s+docker run .*-e LOOM_ECHO_CONTROL_TOKEN=.* loom-echo (--.*)").matcher(dockerfile);
+        Matcher run = Pattern.compile("#\\s+docker run .*-e LOOM_ECHO_CONTROL_TOKEN=.* loom-echo (serve .*)").matcher(dockerfile);
         assertTrue(run.find(), "the Dockerfile shows how to turn the control port on");
-        Matcher entrypoint = Pattern.compile("\"-jar\", \"/app/loom-echo.jar\",\\s*\\\\?\\s*(.*)]").matcher(dockerfile);
-        assertTrue(entrypoint.find());
-        List<String> args = new ArrayList<>();
-        Matcher quoted = Pattern.compile("\"([^\"]*)\"").matcher(entrypoint.group(1));
-        while (quoted.find()) {
-            args.add(quoted.group(1));
-        }
-        args.addAll(List.of(run.group(1).trim().split("\\s+")));
+        List<String> args = new ArrayList<>(ContainerCommands.cliArguments(
+                ContainerCommands.dockerRun(run.group(1).trim().split("\\s+"))));
         assumeTrue(System.getenv("LOOM_ECHO_CONTROL_TOKEN") == null, "with a token set, the CLI would really serve");
         assertEquals("9091", args.get(args.indexOf("--control-port") + 1));
-        assertEquals(2, Main.commandLine().execute(args.toArray(String[]::new)),
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(new StringWriter()));
+        assertEquals(2, cli.execute(args.toArray(String[]::new)),
                 "on 0.0.0.0 the control port must not start without the token the example passes in the environment");
         args.add("--help");
-        assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+        cli.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(0, cli.execute(args.toArray(String[]::new)));
     }
 
     @Test
     void theControlPortTakesItsTokenFromTheSecretTheInstructionsCreate() throws IOException {
         Map<String, Object> container = at(kind("Deployment"), "spec", "template", "spec", "containers", "0");
-        List<String> args = at(container, "args");
+        List<String> args = ContainerCommands.cliArguments(ContainerCommands.kubernetes());
         assertEquals("9091", args.get(args.indexOf("--control-port") + 1));
         assertEquals("control", at(container, "ports", "2", "name"));
         assertEquals(9091, (int) at(container, "ports", "2", "containerPort"));

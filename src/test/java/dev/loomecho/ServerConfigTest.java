@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,5 +34,19 @@ class ServerConfigTest {
         ServerConfig config = ServerConfig.builder()
                 .idleTimeout(ServerConfig.MAX_DURATION).drainTimeout(ServerConfig.MAX_DURATION).build();
         assertEquals(Long.MAX_VALUE, config.idleTimeout().toNanos());
+    }
+
+    @Test
+    void anIdleTimeoutOfZeroMeansNoneAndStartsNoReaper() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).idleTimeout(Duration.ZERO).start();
+             TestClient client = TestClient.connect(server)) {
+            assertArrayEquals(new byte[] {4, 2}, client.echo(new byte[] {4, 2}));
+            assertTrue(Thread.getAllStackTraces().keySet().stream()
+                    .noneMatch(t -> t.getName().startsWith("loom-echo-idle-reaper")), "nothing would ever close an idle connection");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ServerConfig.builder().idleTimeout(Duration.ofNanos(1)).build());
+        assertEquals("idle-timeout must be 0 (none) or at least 1ms, was PT0.000000001S", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.builder().idleTimeout(Duration.ofSeconds(-1)).build());
     }
 }

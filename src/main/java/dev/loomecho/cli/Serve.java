@@ -191,13 +191,13 @@ final class Serve implements Callable<Integer> {
 
     /** The one line that ends a run: what stopped it and what the drain did with the open connections. */
     static String stopped(String by, EchoServer.Drain drain, Duration drainTimeout) {
-        String took = " (" + DurationConverter.format(drain.took()) + ")";
+        String stopped = "loom-echo stopped on " + by + " after " + DurationConverter.format(drain.took()) + ": ";
         if (drain.open() == 0) {
-            return "loom-echo stopped on " + by + ": no connection was open" + took;
+            return stopped + "no connection was open";
         }
-        return "loom-echo stopped on " + by + ": " + drain.open() + (drain.open() == 1 ? " connection" : " connections")
-                + " open, " + drain.finished() + " finished within the drain timeout, " + drain.cutOff()
-                + " closed at it (" + DurationConverter.format(drainTimeout) + ")" + took;
+        return stopped + drain.open() + (drain.open() == 1 ? " connection" : " connections") + " open, "
+                + drain.finished() + " finished within the drain timeout (" + DurationConverter.format(drainTimeout)
+                + "), " + drain.cutOff() + " closed at it";
     }
 
     private ServerConfig toConfig() {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -12,6 +15,19 @@ class MainTest {
 
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
+
+    /** --log-level sets slf4j-simple's default level; this JVM's tests keep theirs. */
+    private final String logLevel = System.getProperty(LEVEL_PROPERTY);
+    private static final String LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
+
+    @AfterEach
+    void restoreTheLogLevel() {
+        if (logLevel == null) {
+            System.clearProperty(LEVEL_PROPERTY);
+        } else {
+            System.setProperty(LEVEL_PROPERTY, logLevel);
+        }
+    }
 
     private int run(String... args) {
         CommandLine cli = Main.commandLine();
@@ -49,10 +65,70 @@ class MainTest {
     }
 
     @Test
-    void anUnknownFlagPrintsTheReasonAndUsageAndExitsTwo() {
+    void anUnknownFlagPrintsTheReasonOneUsageLineAndWhereTheHelpIsAndExitsTwo() {
         assertEquals(2, run("serve", "--no-such-flag"));
-        assertTrue(err.toString().contains("Unknown option: '--no-such-flag'"), err.toString());
-        assertTrue(err.toString().contains("Usage: loom-echo serve"), err.toString());
+        assertEquals(List.of("loom-echo serve: Unknown option: '--no-such-flag'",
+                "Usage: loom-echo serve [OPTIONS]; see 'loom-echo serve --help'"), err.toString().lines().toList());
+    }
+
+    @Test
+    void everyUsageErrorIsItsReasonAndOneUsageLine() {
+        String[][] mistakes = {
+            {"serve", "--port", "70000"}, {"serve", "--engine", "iocp"}, {"serve", "--idle-timeout", "soon"},
+            {"serve", "--engine", "selector", "--latency", "5"}, {"load", "--connections", "many"},
+            {"client", "--nope"}, {"bogus"}, {"--log-level", "loud"}, {"serve", "--port"}};
+        for (String[] mistake : mistakes) {
+            err.getBuffer().setLength(0);
+            assertEquals(2, run(mistake), String.join(" ", mistake));
+            List<String> lines = err.toString().lines().toList();
+            assertEquals(2, lines.size(), String.join(" ", mistake) + ":\n" + err);
+            assertTrue(lines.get(1).startsWith("Usage: loom-echo") && lines.get(1).endsWith(" --help'"), lines.get(1));
+        }
+    }
+
+    @Test
+    void serveOptionsWithoutTheServeCommandGoToServe() {
+        assertEquals(2, run("--port", "70000")); // as `loom-echo --port 0` would serve: the same parser
+        assertTrue(err.toString().startsWith("loom-echo serve: port must be 0..65535"), err.toString());
+    }
+
+    @Test
+    void anUnknownCommandIsNamedWithTheCommandsThereAre() {
+        assertEquals(2, run("srve"));
+        assertTrue(err.toString().startsWith("loom-echo: unknown command 'srve'; the commands are serve, client, load, models"),
+                err.toString());
+    }
+
+    @Test
+    void theSelectorRefusesFaultsNamingEveryEngineThatTakesThem() {
+        assertEquals(2, run("serve", "--engine", "selector", "--latency", "5"));
+        assertTrue(err.toString().contains("(virtual, platform, completion or future), not selector"), err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("serve", "--engine", "completion", "--reset-after", "5"));
+        assertTrue(err.toString().contains("use virtual or platform, not completion"), err.toString());
+    }
+
+    @Test
+    void theLogLevelIsOneOfFourAndEveryCommandTakesIt() {
+        assertEquals(2, run("serve", "--log-level", "loud"));
+        assertTrue(err.toString().contains("expected one of [ERROR, WARN, INFO, DEBUG]"), err.toString());
+        for (String command : new String[] {"serve", "client", "load", "models"}) {
+            assertEquals(0, run(command, "--log-level", "debug", "--help"), command);
+            assertTrue(out.toString().contains("--log-level=LEVEL"), command);
+        }
+    }
+
+    @Test
+    void anIdleTimeoutOfZeroIsAcceptedAsNone() {
+        assertEquals(Duration.ZERO, new DurationConverter().convert("0"));
+        assertEquals(0, run("serve", "--idle-timeout", "0", "--help"));
+        assertTrue(out.toString().contains("0 = never"), out.toString());
+    }
+
+    @Test
+    void theHelpsSynopsisShowsServeAsTheDefault() {
+        assertEquals(0, run("--help"));
+        assertTrue(out.toString().startsWith("Usage: loom-echo [serve] [SERVE OPTIONS]"), out.toString());
     }
 
     @Test
