@@ -69,11 +69,20 @@ class AnyLanguageExamplesIT {
                 + command[0] + ")");
     }
 
-    /** Runs in the project directory (the examples use target/loom-echo.jar), with this JVM's java first on the PATH. */
+    /**
+     * Runs in the project directory, where a user runs them, as on a Debian 12 machine: its default Java,
+     * 17, first on the PATH (when installed), and JAVA_HOME the JDK 21+ the user points run.sh at (this
+     * JVM's, which built the jar: run.sh finds it fresh and does not rebuild).
+     */
     private static String run(List<String> command) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        Path javaBin = Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent();
-        builder.environment().put("PATH", javaBin + java.io.File.pathSeparator + System.getenv("PATH"));
+        Path debianDefaultJava = Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin");
+        String path = System.getenv("PATH");
+        if (Files.isDirectory(debianDefaultJava)) {
+            path = debianDefaultJava + java.io.File.pathSeparator + path;
+        }
+        builder.environment().put("PATH", path);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         builder.environment().remove("LOOM_ECHO_CONTROL_TOKEN");
         if (!Files.isRegularFile(Path.of("target/loom-echo.jar"))) {
             fail("target/loom-echo.jar is missing: run this test after `mvn package`");

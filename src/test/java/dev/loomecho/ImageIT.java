@@ -35,6 +35,29 @@ class ImageIT {
         assertTrue(release.contains("jdk.httpserver") && release.contains("jdk.jfr"), release);
         assertFalse(release.contains("java.sql"), release);
 
+        // Installed as a symlink (ln -s .../bin/loom-echo /usr/local/bin/), it still finds its runtime.
+        Path links = Files.createTempDirectory("loom-echo-links");
+        try {
+            Path link = Files.createSymbolicLink(links.resolve("loom-echo"), image.resolve("bin/loom-echo").toAbsolutePath());
+            Path relative = Files.createSymbolicLink(links.resolve("relative"), links.relativize(link.getParent()).resolve("loom-echo"));
+            for (Path launcher : new Path[] {link, relative}) {
+                ProcessBuilder version = new ProcessBuilder(launcher.toString(), "--version").redirectErrorStream(true);
+                version.environment().remove("JAVA_HOME");
+                version.environment().put("PATH", "/usr/bin:/bin");
+                Process started = version.start();
+                String printed = new String(started.getInputStream().readAllBytes());
+                assertEquals(0, started.waitFor(), launcher + ": " + printed);
+                assertTrue(printed.startsWith("loom-echo "), printed);
+            }
+        } finally {
+            try (var files = Files.list(links)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(links);
+        }
+
         // Start it with an environment that has no Java on the PATH and no JAVA_HOME.
         ProcessBuilder serve = new ProcessBuilder(image.resolve("bin/loom-echo").toString(), "serve", "--port", "0",
                 "--control-port", "0").redirectErrorStream(true);
