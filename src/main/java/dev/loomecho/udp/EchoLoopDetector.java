@@ -23,7 +23,7 @@ import java.util.zip.CRC32C;
  * change — or that repeats one among fresh ones — is never refused. A client that sends one payload
  * over and over, from one socket, loses one reply in {@code limit + 1}, and its retry is answered (the
  * refused payload is forgotten); a limit of 0 turns the rule off, for a test that needs every repeated
- * reply. The table keeps the most recently answered {@link #MAX_SOURCES} sources (about 100 bytes
+ * reply. The table keeps the most recently answered {@link #MAX_SOURCES} sources (8 fingerprints
  * each), so spoofed sources cannot grow memory without bound. Used by one receiving thread only,
  * hence not synchronized.
  */
