@@ -136,20 +136,24 @@ public final class BrokenEchoServer implements AutoCloseable {
 
     /** Closes the listener and every connection, and waits (bounded) for their threads. */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         closed.countDown();
         listener.close();
-        if (!acceptor.join(Duration.ofSeconds(10))) {
-            throw new IllegalStateException("the broken server's accept thread did not end");
-        }
-        for (Socket socket : sockets) { // after the acceptor ended: no socket is added any more
-            socket.close();
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        for (Thread thread : threads) {
-            if (!thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                throw new IllegalStateException("a broken server's connection thread did not end");
+        try {
+            if (!acceptor.join(Duration.ofSeconds(10))) {
+                throw new IllegalStateException("the broken server's accept thread did not end");
             }
+            for (Socket socket : sockets) { // after the acceptor ended: no socket is added any more
+                socket.close();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (Thread thread : threads) {
+                if (!thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                    throw new IllegalStateException("a broken server's connection thread did not end");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the sockets are closed; the threads end without us
         }
     }
 }

@@ -293,9 +293,13 @@ class ClientTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
-            socket.close();
-            thread.join();
+        public void close() {
+            socket.close(); // ends the receive, and so the thread
+            try {
+                thread.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
