@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -357,7 +358,7 @@ public final class LoadGenerator {
             int next;
             try {
                 next = in.read();
-            } catch (java.net.SocketTimeoutException e) {
+            } catch (SocketTimeoutException e) {
                 throw new Failed(Failure.NOT_CLOSED);
             }
             if (next >= 0) {
