@@ -15,8 +15,6 @@ import dev.loomecho.udp.UdpConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,7 +22,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -89,9 +86,8 @@ class ClientTest {
 
     @Test
     void aWrongEchoIsCaughtAtItsOffsetAndExits1() throws Exception {
-        try (ServerSocket corrupting = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Thread.ofVirtual().start(() -> echoFlippingByte(corrupting, 5_000));
-            int status = client(TestClient.randomBytes(20_000, 2), false, "--port", String.valueOf(corrupting.getLocalPort()));
+        try (BrokenEchoServer corrupting = BrokenEchoServer.flippingByteAt(5_000)) {
+            int status = client(TestClient.randomBytes(20_000, 2), false, "--port", String.valueOf(corrupting.port()));
             assertEquals(1, status);
             assertTrue(errText().contains("wrong echo: byte 5000 differs"), errText());
         }
@@ -300,26 +296,6 @@ class ClientTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    /** A broken echo server for one connection: echoes everything, but byte {@code flipAt} inverted. */
-    private static void echoFlippingByte(ServerSocket server, long flipAt) {
-        try (Socket socket = server.accept()) {
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            byte[] buffer = new byte[4096];
-            long position = 0;
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                if (flipAt >= position && flipAt < position + n) {
-                    buffer[(int) (flipAt - position)] ^= (byte) 0xFF;
-                }
-                out.write(buffer, 0, n);
-                position += n;
-            }
-        } catch (IOException e) {
-            // the client hung up after spotting the wrong byte
         }
     }
 }
