@@ -11,6 +11,7 @@
 # list, which shows every JVM on the host); every wait is bounded; the whole lab takes under 3 minutes.
 #   --memory    only the memory figures (parts 1 and 2; the load becomes a short warm-up): to refresh them
 #   --pinned    the servers on one CPU (taskset -c 1), as ./run.sh bench runs them: SerialGC, one carrier
+# LAB_KEEP=1 keeps the raw histograms and logs (their folder is printed at the end).
 # ./run.sh lab sets JAVA_HOME to the JDK it found and builds target/loom-echo.jar first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,7 @@ cleanup() {
   local pid
   for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  if [[ -n ${LAB_KEEP:-} ]]; then echo "lab: kept the histograms and logs in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 LAB_START=$SECONDS
@@ -100,14 +101,19 @@ json_latency() { sed -n "s/.*\"latencyMicros\":{[^}]*\"$2\":\([0-9.]*\).*/\1/p" 
 per() { awk -v a="$1" -v n="$2" 'BEGIN { printf "%.0f", a / n }'; }
 grouped() { sed ':a;s/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/;ta' <<< "$1"; } # 12345 -> 12,345
 
-# histogram_breakdown BEFORE AFTER N: the classes that grew by at least 8 B per connection, largest first
+# histogram_breakdown BEFORE AFTER N SCRATCH: per connection, the 12 classes that grew most, then the rest
 histogram_breakdown() {
   awk -v n="$3" '
     function name(c) { sub(/\/0x[0-9a-f]+$/, "", c); return c } # a lambda class: its address varies
     FNR == NR { if ($1 ~ /^[0-9]+:$/) before[name($4)] += $3; next }
     $1 ~ /^[0-9]+:$/ { after[name($4)] += $3 }
     END { for (c in after) { d = (after[c] - before[c]) / n; if (d >= 8) printf "%d %s\n", d + 0.5, c } }
-  ' "$1" "$2" | sort -rn | head -10
+  ' "$1" "$2" | sort -rn > "$4.all"
+  head -12 "$4.all"
+  local shown rest
+  shown=$(head -12 "$4.all" | awk '{ s += $1 } END { print s + 0 }')
+  rest=$(( $(per $(( $(histogram_total "$2") - $(histogram_total "$1") )) "$3") - shown ))
+  echo "$rest (every other class, and rounding)"
 }
 
 # hold_idle ENGINE TAG: N silent connections; records heap (histogram difference), RSS, threads, KernelStack
@@ -136,7 +142,7 @@ hold_idle() {
   R[$engine.$tag.heap]=$(per $(( $(histogram_total "$WORK/$engine-$tag-during.histo") - $(histogram_total "$WORK/$engine-$tag-before.histo") )) "$CONNECTIONS")
   R[$engine.$tag.rss_per]=$(per $(( (R[$engine.$tag.rss] - R[$engine.$tag.rss_before]) * 1024 )) "$CONNECTIONS")
   R[$engine.$tag.kstack_per]=$(per $(( (R[$engine.$tag.kstack] - R[$engine.$tag.kstack_before]) * 1024 )) "$CONNECTIONS")
-  histogram_breakdown "$WORK/$engine-$tag-before.histo" "$WORK/$engine-$tag-during.histo" "$CONNECTIONS" \
+  histogram_breakdown "$WORK/$engine-$tag-before.histo" "$WORK/$engine-$tag-during.histo" "$CONNECTIONS" "$WORK/$engine-$tag" \
     > "$WORK/$engine-$tag.breakdown"
 }
 
@@ -162,8 +168,13 @@ under_load() {
 first_connection() {
   "$JAVA" -jar "$JAR" load --port "$PORT" -c 1 -m 1 > /dev/null 2>&1 || { echo "lab: the first echo failed" >&2; exit 1; }
 }
-warm_up() { # --memory: enough traffic for the JIT, no figures kept
-  "$JAVA" -jar "$JAR" load --port "$PORT" -c 50 -s 64 -d 3s > /dev/null 2>&1 || true
+# Warm = as the benchmark warms its servers: steady traffic, then connect-echo-close churn. The churn is
+# what compiles the frames a parked connection thread keeps below its read loop (VirtualThread.run, the
+# scope's task, the lambda, serve's entry): they run once per connection, so only thousands of connections
+# get them compiled, and a parked thread's StackChunk holds them as they are, interpreted or compiled.
+warm_up() {
+  $MEMORY_ONLY && { "$JAVA" -jar "$JAR" load --port "$PORT" -c 50 -s 64 -d 3s > /dev/null 2>&1 || true; }
+  "$JAVA" -jar "$JAR" load --port "$PORT" -c 50 --churn -d 3s > /dev/null 2>&1 || true
 }
 
 declare -A R
@@ -174,11 +185,12 @@ if $PINNED; then
   PIN=(taskset -c 1)
 fi
 for engine in "${ENGINES[@]}"; do
-  say "$engine: $CONNECTIONS idle connections on a fresh server, then $($MEMORY_ONLY && echo "a 3 s warm-up" || echo "$LOAD_CONNECTIONS x 1 KiB for ${LOAD_SECONDS}s"), then the idle connections again"
+  say "$engine: $CONNECTIONS idle connections on a fresh server, then $($MEMORY_ONLY && echo "3 s of traffic" || echo "$LOAD_CONNECTIONS x 1 KiB for ${LOAD_SECONDS}s") and 3 s of churn, then the idle connections again"
   start_server "$WORK/$engine.log" "${PIN[@]}" "$JAVA" "${SERVER_OPTIONS[@]}" -jar "$JAR" serve --port 0 --engine "$engine"
   first_connection
   hold_idle "$engine" cold
-  if $MEMORY_ONLY; then warm_up; else under_load "$engine"; fi
+  $MEMORY_ONLY || under_load "$engine"
+  warm_up
   hold_idle "$engine" warm
   stop "$PID"
 done
@@ -227,7 +239,7 @@ row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
   else
     echo "Server and load generator unpinned, sharing the CPUs; the server as \`./run.sh serve\` runs it (G1 on 2 or more CPUs, one carrier per CPU)."
   fi
-  echo "Cold: a fresh server that has echoed one connection (the JIT has compiled nothing of the accept-and-serve path); warm: the same server after the $($MEMORY_ONLY && echo "3 s warm-up" || echo "load")."
+  echo "Cold: a fresh server that has echoed one connection (the JIT has compiled nothing of the accept-and-serve path); warm: the same server after $($MEMORY_ONLY && echo "3 s of traffic" || echo "the load") and 3 s of connect-echo-close churn (as \`./run.sh bench\` warms its servers)."
   echo
   echo "| | \`platform\` | \`virtual\` |"
   echo "|---|---|---|"
@@ -236,7 +248,7 @@ row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
   row "RSS before the clients / with them (VmRSS)" "$(grouped "${R[$p.cold.rss_before]}") / $(grouped "${R[$p.cold.rss]}") kB" "$(grouped "${R[$v.cold.rss_before]}") / $(grouped "${R[$v.cold.rss]}") kB"
   row "RSS per idle connection, cold" "$(grouped "${R[$p.cold.rss_per]}") B" "$(grouped "${R[$v.cold.rss_per]}") B"
   row "heap per idle connection, cold (class histogram, with − before)" "$(grouped "${R[$p.cold.heap]}") B" "$(grouped "${R[$v.cold.heap]}") B"
-  row "heap per idle connection, warm (after the load)" "$(grouped "${R[$p.warm.heap]}") B" "$(grouped "${R[$v.warm.heap]}") B"
+  row "heap per idle connection, warm (after traffic and churn)" "$(grouped "${R[$p.warm.heap]}") B" "$(grouped "${R[$v.warm.heap]}") B"
   row "KernelStack rise per idle connection (/proc/meminfo, whole machine)" "$(grouped "${R[$p.cold.kstack_per]}") B" "$(grouped "${R[$v.cold.kstack_per]}") B"
   row "$(grouped "$CONNECTIONS") connections opened in" "${R[$p.cold.connect]} s" "${R[$v.cold.connect]} s"
   if ! $MEMORY_ONLY; then
@@ -247,12 +259,12 @@ row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
   row "every echo verified (idle cold, load, idle warm)" "${R[$p.cold.ok]}, ${R[$p.load.ok]:-not run}, ${R[$p.warm.ok]}" "${R[$v.cold.ok]}, ${R[$v.load.ok]:-not run}, ${R[$v.warm.ok]}"
   for tag in cold warm; do
     echo
-    echo "Heap per idle connection by class, $tag (bytes per connection, classes that grew by 8 B or more):"
+    echo "Heap per idle connection by class, $tag (bytes per connection: the histograms' difference divided by the connections):"
     echo
     echo '```'
     for engine in "${ENGINES[@]}"; do
       echo "$engine:"
-      awk '{ printf "  %6d B  %s\n", $1, $2 }' "$WORK/$engine-$tag.breakdown"
+      awk '{ n = $1; $1 = ""; printf "  %6d B %s\n", n, $0 }' "$WORK/$engine-$tag.breakdown"
     done
     echo '```'
   done

@@ -39,6 +39,8 @@ import javax.tools.ToolProvider;
  *       {@code PATH#A, B}, are joined by a line {@code …}). The block must be the region, dedented, with the
  *       marker lines of other regions left out. A doc line may add a note at its end, {@code // ← …}, which
  *       the check ignores and an update keeps.</li>
+ *   <li><b>Links</b> between the docs: a relative link must name a file that exists, and a {@code #fragment}
+ *       a heading of that Markdown file (GitHub's anchors), so renaming a section cannot strand a link.</li>
  *   <li><b>Line references</b> in thread dumps: a frame {@code at dev.loomecho.X.method(X.java:N)} must name
  *       a line inside {@code method} (or inside a lambda of it, for {@code lambda$method$0}) that calls the
  *       method of the frame above it.</li>
@@ -64,6 +66,8 @@ public final class DocSync {
     private static final Pattern ANY_FRAME = Pattern.compile("^\\s*at (?:[\\w.]+/)?[\\w.$]+\\.([\\w$<>]+)\\(");
     private static final Pattern LINE_REFERENCE = Pattern.compile("\\b([A-Z]\\w*\\.java):(\\d+)\\b");
     private static final String ELISION = "…";
+    private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
+    private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+(.*?)\\s*#*\\s*$");
 
     private final Path root;
     private final Map<Path, List<String>> sourceLines = new HashMap<>();
@@ -147,8 +151,14 @@ public final class DocSync {
                 i = checkExcerpt(doc, lines, i, excerpt.group(1), excerpt.group(2), problems);
             }
         }
+        boolean inFence = false;
         for (int i = 0; i < lines.size(); i++) {
             lines.set(i, checkLineReferences(doc, lines, i, problems));
+            if (lines.get(i).startsWith("```")) {
+                inFence = !inFence;
+            } else if (!inFence) {
+                checkLinks(doc, lines.get(i), i + 1, problems);
+            }
         }
         return String.join("\n", lines) + (text.endsWith("\n") ? "\n" : "");
     }
@@ -281,6 +291,53 @@ public final class DocSync {
             result.add(queue == null || queue.isEmpty() ? line : line + queue.poll());
         }
         return result;
+    }
+
+    private void checkLinks(Path doc, String line, int lineNumber, List<Problem> problems) {
+        Matcher link = LINK.matcher(line);
+        while (link.find()) {
+            String target = link.group(1);
+            if (target.matches("^[a-z]+:.*")) {
+                continue; // https:, mailto:: not ours to check
+            }
+            int hash = target.indexOf('#');
+            String file = hash < 0 ? target : target.substring(0, hash);
+            Path resolved = file.isEmpty() ? root.resolve(doc) : root.resolve(doc).getParent().resolve(file).normalize();
+            if (!Files.exists(resolved)) {
+                problems.add(new Problem(doc, lineNumber, "the link " + target + " names " + root.relativize(resolved)
+                        + ", which does not exist"));
+            } else if (hash >= 0 && resolved.toString().endsWith(".md")
+                    && !anchors(resolved).contains(target.substring(hash + 1))) {
+                problems.add(new Problem(doc, lineNumber, "the link " + target + " names no heading of "
+                        + root.relativize(resolved) + " (GitHub makes #" + target.substring(hash + 1)
+                        + " from a heading; was the section renamed?)"));
+            }
+        }
+    }
+
+    private final Map<Path, List<String>> anchorCache = new HashMap<>();
+
+    /** GitHub's anchors for the headings of a Markdown file: lower case, punctuation dropped, spaces to hyphens. */
+    private List<String> anchors(Path markdown) {
+        return anchorCache.computeIfAbsent(markdown, file -> {
+            List<String> anchors = new ArrayList<>();
+            Map<String, Integer> seen = new HashMap<>();
+            boolean inFence = false;
+            for (String line : read(file).lines().toList()) {
+                if (line.startsWith("```")) {
+                    inFence = !inFence;
+                    continue;
+                }
+                Matcher heading = HEADING.matcher(line);
+                if (!inFence && heading.matches()) {
+                    String anchor = heading.group(1).toLowerCase(java.util.Locale.ROOT)
+                            .replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-');
+                    int n = seen.merge(anchor, 1, Integer::sum);
+                    anchors.add(n == 1 ? anchor : anchor + "-" + (n - 1));
+                }
+            }
+            return anchors;
+        });
     }
 
     /** Checks the line references on doc line {@code i}; returns the line with those it could fix fixed. */

@@ -148,6 +148,26 @@ class DocsMatchSourcesTest {
         assertTrue(problems.get(1).contains("Gone.java, which does not exist"), problems.get(1));
     }
 
+    @Test
+    void aLinkToAMissingFileOrSectionIsReported(@TempDir Path root) throws IOException {
+        write(root, "docs/GUIDE.md", """
+                # The guide
+                ## The `virtual` engine — made scalable
+                See [above](#the-virtual-engine--made-scalable) and [the lab](LAB.md#lab), [JEP 491](https://openjdk.org/jeps/491).
+                """);
+        write(root, "README.md", """
+                [guide](docs/GUIDE.md#the-guide), [gone](docs/GUIDE.md#the-engines), [missing](docs/MISSING.md)
+                """);
+
+        List<String> problems = DocSync.check(root).problems().stream().map(Object::toString).toList();
+
+        assertEquals(List.of(
+                "README.md:1: the link docs/GUIDE.md#the-engines names no heading of docs/GUIDE.md (GitHub makes "
+                        + "#the-engines from a heading; was the section renamed?)",
+                "README.md:1: the link docs/MISSING.md names docs/MISSING.md, which does not exist",
+                "docs/GUIDE.md:3: the link LAB.md#lab names docs/LAB.md, which does not exist"), problems);
+    }
+
     private static void write(Path root, String file, String text) throws IOException {
         Path path = root.resolve(file);
         Files.createDirectories(path.getParent());
