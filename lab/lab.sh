@@ -95,7 +95,12 @@ kernel_stack_kb() { sed -n 's/^KernelStack:[[:space:]]*\([0-9]*\).*/\1/p' /proc/
 open_files() { ls "/proc/$1/fd" | wc -l; }
 at_least_open() { (( $(open_files "$1") >= $2 )); }
 histogram() { "$JCMD" "$1" GC.class_histogram > "$2"; } # runs a full GC first: live objects only
-histogram_total() { awk '$1 == "Total" { print $3 }' "$1"; }
+# baseline_histogram PID FILE: the first full GC finds the direct buffers and sockets that are garbage and
+# queues their Cleaners; only once the reference handler has run them are those gone too. So: GC, wait, GC.
+baseline_histogram() { histogram "$1" "$2"; sleep 1; histogram "$1" "$2"; }
+# The bytes of live objects: every row but the JVM's fillers (padding where a thread's allocation buffer
+# ended, no object of anyone's), which the Total line counts.
+histogram_total() { awk '$1 ~ /^[0-9]+:$/ && $4 !~ /^\[?L?jdk\.internal\.vm\.Filler/ { s += $3 } END { print s + 0 }' "$1"; }
 json_field() { sed -n "s/.*\"$2\":\([-0-9.a-z]*\).*/\1/p" "$1"; }  # a top-level number or boolean
 json_latency() { sed -n "s/.*\"latencyMicros\":{[^}]*\"$2\":\([0-9.]*\).*/\1/p" "$1"; }
 per() { awk -v a="$1" -v n="$2" 'BEGIN { printf "%.0f", a / n }'; }
@@ -105,6 +110,7 @@ grouped() { sed ':a;s/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/;ta' <<< "$1"; } #
 histogram_breakdown() {
   awk -v n="$3" '
     function name(c) { sub(/\/0x[0-9a-f]+$/, "", c); return c } # a lambda class: its address varies
+    $4 ~ /^\[?L?jdk\.internal\.vm\.Filler/ { next } # padding, not objects (see histogram_total)
     FNR == NR { if ($1 ~ /^[0-9]+:$/) before[name($4)] += $3; next }
     $1 ~ /^[0-9]+:$/ { after[name($4)] += $3 }
     END { for (c in after) { d = (after[c] - before[c]) / n; if (d >= 8) printf "%d %s\n", d + 0.5, c } }
@@ -119,7 +125,7 @@ histogram_breakdown() {
 # hold_idle ENGINE TAG: N silent connections; records heap (histogram difference), RSS, threads, KernelStack
 hold_idle() {
   local engine=$1 tag=$2 base_files
-  histogram "$PID" "$WORK/$engine-$tag-before.histo"
+  baseline_histogram "$PID" "$WORK/$engine-$tag-before.histo"
   R[$engine.$tag.rss_before]=$(status_kb "$PID" VmRSS)
   R[$engine.$tag.threads_before]=$(threads_of "$PID")
   R[$engine.$tag.kstack_before]=$(kernel_stack_kb)
