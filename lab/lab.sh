@@ -25,7 +25,7 @@ read -r -a SERVER_OPTIONS <<< "${JAVA_OPTIONS:-}" # what ./run.sh passes its ser
 CONNECTIONS=5000        # idle connections per engine: 2 descriptors each (server and client), under the 20,000 limit
 LOAD_CONNECTIONS=1000   # connections under load, 1 KiB messages
 LOAD_SECONDS=8
-HOLD_SECONDS=15         # how long the idle connections stay silent (under the server's 60 s idle timeout)
+HOLD_SECONDS=12         # how long the idle connections stay silent (under the server's 60 s idle timeout)
 PARKED_THREADS=10000
 SEED_CLIENTS=70         # more than the 63 clients a 64-handle wait leaves room for
 MEMORY_ONLY=false      # --memory: part 1 and 2 only, the load replaced by a short warm-up (no timing figures)
@@ -234,13 +234,19 @@ seed_run() {
 }
 SEEDS=()
 if ! $MEMORY_ONLY && [[ -x seeds/seed-server.sh ]]; then
+  declare -A SERVED LIMIT
   for model in $SEED_MODELS; do
-    say "seed $model: $SEED_CLIENTS clients, then the same on $(engine_for "$model")"
-    seed=$(seed_run "seed-$model" seeds/seed-server.sh "$model" --port 0 2>&1) || seed="did not start (see above)"
-    limit=$(grep -v 'listening on' "$WORK/seed-$model.log" | grep "^$model:" | head -1 | sed "s/^$model: //")
+    say "seed $model: $SEED_CLIENTS clients"
+    SERVED[$model]=$(seed_run "seed-$model" seeds/seed-server.sh "$model" --port 0)
+    LIMIT[$model]=$(grep -v 'listening on' "$WORK/seed-$model.log" | grep "^$model:" | head -1 | sed "s/^$model: //")
+  done
+  for engine in selector future completion; do # each replacing engine once, with the same clients
+    say "engine $engine: $SEED_CLIENTS clients"
+    SERVED[$engine]=$(seed_run "engine-$engine" "$JAVA" "${SERVER_OPTIONS[@]}" -jar "$JAR" serve --port 0 --engine "$engine")
+  done
+  for model in $SEED_MODELS; do
     engine=$(engine_for "$model")
-    served=$(seed_run "engine-$model" "$JAVA" "${SERVER_OPTIONS[@]}" -jar "$JAR" serve --port 0 --engine "$engine")
-    SEEDS+=("| \`$model\` | $seed | ${limit:-?} | \`$engine\`: $served |")
+    SEEDS+=("| \`$model\` | ${SERVED[$model]} | ${LIMIT[$model]:-?} | \`$engine\`: ${SERVED[$engine]} |")
   done
 fi
 
