@@ -92,7 +92,8 @@ final class Serve implements Callable<Integer> {
     int udpLoopLimit;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
-            description = "Serve Prometheus metrics at http://BIND:PORT/metrics; -1 = off, 0 = any free port.")
+            description = "Serve Prometheus metrics at http://BIND:PORT/metrics, and /health and /ready for probes; "
+                    + "-1 = off, 0 = any free port.")
     int metricsPort;
 
     @Option(names = "--log-connections", description = "Log one line per closed connection: remote, lifetime, bytes.")
