@@ -44,7 +44,7 @@ if ! "${podman[@]}" image exists "$base_image"; then
   say "making the base image $base_image (debootstrap trixie + ${base_packages[*]}; minutes, once) ..."
   mkdir -p "$(dirname "$base_rootfs")"
   deploy/debian-rootfs.sh "$base_rootfs" "${base_packages[@]}"
-  tar -C "$base_rootfs" --exclude=./.loom-echo-rootfs -c . | "${podman[@]}" import \
+  tar -C "$base_rootfs" --exclude=./.loom-echo-rootfs -c . | "${podman[@]}" import -q \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$base_image" >/dev/null
   say "base image ready after $(elapsed)"
 fi
