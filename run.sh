@@ -4,11 +4,18 @@
 #   ./run.sh test            run the whole test suite
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
+#   ./run.sh seed-server MODEL --port PORT
+#                            a seed post's Winsock server (seeds/MODEL.c), built with mingw-w64, run under Wine
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
 # Finds a JDK 21+ by itself, builds with Maven (or ./mvnw, which fetches Maven, when mvn is missing), and
 # (re)builds target/loom-echo.jar when it is missing or older than the sources.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [[ "${1:-}" == seed-server ]]; then # C and Wine, no Java: see seeds/README.md
+  shift
+  exec seeds/seed-server.sh "$@"
+fi
 
 REQUIRED_JAVA=21
 TEMURIN_25=/usr/lib/jvm/temurin-25-jdk-amd64
