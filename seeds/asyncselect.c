@@ -23,10 +23,10 @@
 
 typedef struct {
     SOCKET socket;
-    char buffer[MSGSIZE];
     int received;        /* bytes in buffer still to echo; 0 = nothing to echo */
     int sent;            /* how many of them were sent already */
     BOOL peer_finished;  /* FD_CLOSE came: the client sends nothing more, but unread data may remain */
+    char buffer[];       /* seed_buffer_size bytes */
 } Client;
 
 static SOCKET listener;
@@ -58,7 +58,7 @@ static void accept_client(HWND window) {
     if (socket == INVALID_SOCKET) {
         return; /* WSAEWOULDBLOCK: the client left before we got to it */
     }
-    Client *client = calloc(1, sizeof *client);
+    Client *client = calloc(1, sizeof *client + seed_buffer_size);
     if (client != NULL && client_count == client_capacity) {
         int capacity = client_capacity == 0 ? 64 : 2 * client_capacity;
         Client **grown = realloc(clients, capacity * sizeof *grown);
@@ -109,7 +109,7 @@ static BOOL echo(Client *client) {
         if (blocked) {
             return TRUE; /* wait for FD_WRITE; meanwhile unread data stays in the kernel: back-pressure */
         }
-        int n = recv(client->socket, client->buffer, MSGSIZE, 0);
+        int n = recv(client->socket, client->buffer, seed_buffer_size, 0);
         if (n == 0) {
             return FALSE; /* the client's last byte has come, and everything before it was echoed */
         }
@@ -153,7 +153,7 @@ static LRESULT CALLBACK window_procedure(HWND window, UINT message, WPARAM wpara
 
 int main(int argc, char **argv) {
     seed_model = "asyncselect";
-    listener = seed_listen(seed_parse_port(argc, argv));
+    listener = seed_listen(seed_parse_options(argc, argv));
 
     WNDCLASSA window_class = {0};
     window_class.lpfnWndProc = window_procedure;

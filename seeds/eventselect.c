@@ -21,10 +21,10 @@
 #define MAX_CLIENTS (WSA_MAXIMUM_WAIT_EVENTS - 1) /* place 0 of the wait is the listener's */
 
 typedef struct {
-    char buffer[MSGSIZE];
     int received;        /* bytes in buffer still to echo; 0 = nothing to echo */
     int sent;            /* how many of them were sent already */
     BOOL peer_finished;  /* FD_CLOSE came: the client sends nothing more, but unread data may remain */
+    char buffer[];       /* seed_buffer_size bytes */
 } Client;
 
 /* Three arrays with one index: place 0 is the listener, places 1..count-1 the clients. */
@@ -51,7 +51,7 @@ static void accept_or_refuse(SOCKET listener) {
         }
         return;
     }
-    Client *client = calloc(1, sizeof *client);
+    Client *client = calloc(1, sizeof *client + seed_buffer_size);
     WSAEVENT event = WSACreateEvent(); /* manual-reset, not signaled */
     if (client == NULL || event == WSA_INVALID_EVENT) {
         printf("%s: no memory or event for a new client: closing it\n", seed_model);
@@ -98,7 +98,7 @@ static BOOL echo(SOCKET socket, Client *client) {
         if (blocked) {
             return TRUE; /* wait for FD_WRITE; meanwhile, unread data stays in the kernel: back-pressure */
         }
-        int n = recv(socket, client->buffer, MSGSIZE, 0);
+        int n = recv(socket, client->buffer, seed_buffer_size, 0);
         if (n == 0) {
             return FALSE; /* the client's last byte has come, and everything before it was echoed */
         }
@@ -139,7 +139,7 @@ static void remove_client(int index) {
 
 int main(int argc, char **argv) {
     seed_model = "eventselect";
-    SOCKET listener = seed_listen(seed_parse_port(argc, argv));
+    SOCKET listener = seed_listen(seed_parse_options(argc, argv));
     sockets[0] = listener;
     events[0] = WSACreateEvent();
     WSAEventSelect(listener, events[0], FD_ACCEPT); /* the listener is non-blocking from here on */

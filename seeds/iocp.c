@@ -24,9 +24,9 @@ typedef struct {
     WSAOVERLAPPED overlapped; /* the operation in flight */
     SOCKET socket;
     BOOL sending;             /* which operation is in flight: WSASend (TRUE) or WSARecv */
-    char buffer[MSGSIZE];
     int received;             /* bytes the last WSARecv put in buffer */
     int sent;                 /* of which WSASend completions have sent this many */
+    char buffer[];            /* seed_buffer_size bytes */
 } Connection;
 
 static HANDLE port;
@@ -66,7 +66,7 @@ static void finish(Connection *connection) {
 static void start_receive(Connection *connection) {
     memset(&connection->overlapped, 0, sizeof connection->overlapped);
     connection->sending = FALSE;
-    WSABUF into = {MSGSIZE, connection->buffer};
+    WSABUF into = {seed_buffer_size, connection->buffer};
     DWORD flags = 0;
     if (!started(WSARecv(connection->socket, &into, 1, NULL, &flags, &connection->overlapped, NULL))) {
         finish(connection);
@@ -91,7 +91,7 @@ static void accepted(BOOL ok) {
         return;
     }
     setsockopt(client, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (char *) &listener, sizeof listener);
-    Connection *connection = calloc(1, sizeof *connection);
+    Connection *connection = calloc(1, sizeof *connection + seed_buffer_size);
     if (connection == NULL) {
         printf("%s: no memory for a new client: closing it\n", seed_model);
         closesocket(client);
@@ -150,7 +150,7 @@ static DWORD WINAPI worker(LPVOID unused) {
 
 int main(int argc, char **argv) {
     seed_model = "iocp";
-    listener = seed_listen(seed_parse_port(argc, argv));
+    listener = seed_listen(seed_parse_options(argc, argv));
     accept_ex = seed_load_accept_ex(listener);
     port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0 /* concurrency: one per CPU */);
     if (port == NULL || CreateIoCompletionPort((HANDLE) listener, port, ACCEPT_KEY, 0) == NULL) {

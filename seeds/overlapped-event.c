@@ -24,9 +24,9 @@ typedef struct {
     WSAOVERLAPPED overlapped; /* the operation in flight; its hEvent is this connection's event */
     SOCKET socket;
     BOOL sending;             /* which operation is in flight: WSASend (TRUE) or WSARecv */
-    char buffer[MSGSIZE];
     int received;             /* bytes the last WSARecv put in buffer */
     int sent;                 /* of which WSASend completions have sent this many */
+    char buffer[];            /* seed_buffer_size bytes */
 } Connection;
 
 /* One index into both: place 0 is the accept in flight, places 1..count-1 the clients. */
@@ -64,7 +64,7 @@ static void start_accept(void) {
 static BOOL start_receive(Connection *connection) {
     memset(&connection->overlapped, 0, offsetof(WSAOVERLAPPED, hEvent)); /* keep hEvent */
     connection->sending = FALSE;
-    WSABUF into = {MSGSIZE, connection->buffer};
+    WSABUF into = {seed_buffer_size, connection->buffer};
     DWORD flags = 0;
     return started(WSARecv(connection->socket, &into, 1, NULL, &flags, &connection->overlapped, NULL));
 }
@@ -95,7 +95,7 @@ static void add_or_refuse(SOCKET client) {
                seed_model, MAX_CLIENTS, WSA_MAXIMUM_WAIT_EVENTS);
         return;
     }
-    Connection *connection = calloc(1, sizeof *connection);
+    Connection *connection = calloc(1, sizeof *connection + seed_buffer_size);
     WSAEVENT event = WSACreateEvent();
     if (connection == NULL || event == WSA_INVALID_EVENT) {
         printf("%s: no memory or event for a new client: closing it\n", seed_model);
@@ -129,7 +129,7 @@ static BOOL completed(Connection *connection, DWORD bytes) {
 
 int main(int argc, char **argv) {
     seed_model = "overlapped-event";
-    listener = seed_listen(seed_parse_port(argc, argv));
+    listener = seed_listen(seed_parse_options(argc, argv));
     accept_ex = seed_load_accept_ex(listener);
     events[0] = WSACreateEvent();
     count = 1;

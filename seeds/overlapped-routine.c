@@ -20,9 +20,9 @@
 typedef struct {
     WSAOVERLAPPED overlapped; /* first, so the routine's LPWSAOVERLAPPED is the connection (post 002) */
     SOCKET socket;
-    char buffer[MSGSIZE];
     int received;             /* bytes the last WSARecv put in buffer */
     int sent;                 /* of which WSASend completions have sent this many */
+    char buffer[];            /* seed_buffer_size bytes */
 } Connection;
 
 static void CALLBACK received(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped, DWORD flags);
@@ -40,7 +40,7 @@ static BOOL started(int result) {
 
 static void start_receive(Connection *connection) {
     memset(&connection->overlapped, 0, sizeof connection->overlapped);
-    WSABUF into = {MSGSIZE, connection->buffer};
+    WSABUF into = {seed_buffer_size, connection->buffer};
     DWORD flags = 0;
     if (!started(WSARecv(connection->socket, &into, 1, NULL, &flags, &connection->overlapped, received))) {
         finish(connection);
@@ -82,7 +82,7 @@ static void CALLBACK sent(DWORD error, DWORD bytes, LPWSAOVERLAPPED overlapped, 
 
 int main(int argc, char **argv) {
     seed_model = "overlapped-routine";
-    SOCKET listener = seed_listen(seed_parse_port(argc, argv));
+    SOCKET listener = seed_listen(seed_parse_options(argc, argv));
     LPFN_ACCEPTEX accept_ex = seed_load_accept_ex(listener);
     WSAEVENT accepted = WSACreateEvent();
     printf("%s: one thread: every completion routine runs on the thread that started the I/O, in its alertable waits; no 64-socket limit\n",
@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
             continue;
         }
         setsockopt(client, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (char *) &listener, sizeof listener);
-        Connection *connection = calloc(1, sizeof *connection);
+        Connection *connection = calloc(1, sizeof *connection + seed_buffer_size);
         if (connection == NULL) {
             printf("%s: no memory for a new client: closing it\n", seed_model);
             closesocket(client);

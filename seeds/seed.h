@@ -17,44 +17,52 @@
 #include <string.h>
 
 /*
- * The seeds' buffer (post 003's MSGSIZE): each connection reads at most this much, and echoes all of it
- * before it reads again. Bytes are counted, never NUL-terminated: the posts' `szMessage[ret] = '\0'`
- * followed by `strlen` cut binary data at its first zero byte and wrote past the buffer after a full read.
+ * Each connection's buffer: it reads at most this much, and echoes all of it before it reads again.
+ * 1024 B is the seeds' MSGSIZE (post 003); --buffer-size changes it (the tests pass larger ones: under
+ * Wine every Winsock call is a round trip to the wineserver, so bulk echo speed is set by the number of
+ * calls). Bytes are counted, never NUL-terminated: the posts' `szMessage[ret] = '\0'` followed by
+ * `strlen` cut binary data at its first zero byte and wrote past the buffer after a full read.
  */
-#define MSGSIZE 1024
+static int seed_buffer_size = 1024;
 
 static const char *seed_model; /* the name every line this program prints starts with */
 
 static inline void seed_usage_error(const char *reason) {
-    fprintf(stderr, "%s: %s\nusage: %s --port PORT   (PORT 0 picks a free port)\n", seed_model, reason, seed_model);
+    fprintf(stderr, "%s: %s\nusage: %s --port PORT [--buffer-size BYTES]   (PORT 0 picks a free port; BYTES 1..1048576, default 1024)\n",
+            seed_model, reason, seed_model);
     exit(2);
 }
 
-/* The only flag: --port PORT (or --port=PORT). A wrong one prints its reason and exits 2. */
-static inline int seed_parse_port(int argc, char **argv) {
-    const char *value = NULL;
+/* Reads a whole number from `value` for `flag`, from `min` to `max`; anything else is a usage error. */
+static inline int seed_number(const char *flag, const char *value, long min, long max) {
+    char *end;
+    long number = strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || number < min || number > max) {
+        char reason[200];
+        snprintf(reason, sizeof reason, "%s must be a number from %ld to %ld, not '%.100s'", flag, min, max, value);
+        seed_usage_error(reason);
+    }
+    return (int) number;
+}
+
+/* The flags: --port PORT (required) and --buffer-size BYTES. A wrong one prints its reason and exits 2. */
+static inline int seed_parse_options(int argc, char **argv) {
+    int port = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            value = argv[++i];
-        } else if (strncmp(argv[i], "--port=", 7) == 0) {
-            value = argv[i] + 7;
+            port = seed_number("--port", argv[++i], 0, 65535);
+        } else if (strcmp(argv[i], "--buffer-size") == 0 && i + 1 < argc) {
+            seed_buffer_size = seed_number("--buffer-size", argv[++i], 1, 1 << 20);
         } else {
             char reason[200];
             snprintf(reason, sizeof reason, "unknown or incomplete argument '%.100s'", argv[i]);
             seed_usage_error(reason);
         }
     }
-    if (value == NULL) {
+    if (port < 0) {
         seed_usage_error("--port is required");
     }
-    char *end;
-    long port = strtol(value, &end, 10);
-    if (*value == '\0' || *end != '\0' || port < 0 || port > 65535) {
-        char reason[200];
-        snprintf(reason, sizeof reason, "--port must be a number from 0 to 65535, not '%.100s'", value);
-        seed_usage_error(reason);
-    }
-    return (int) port;
+    return port;
 }
 
 /* An unexpected failure of the server itself (not of one connection): say which call, then stop. */

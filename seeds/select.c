@@ -16,12 +16,12 @@
 
 typedef struct {
     SOCKET socket;
-    char buffer[MSGSIZE];
     int received; /* bytes in buffer still to echo; 0 = waiting to read */
     int sent;     /* how many of them were sent already */
+    char buffer[]; /* seed_buffer_size bytes */
 } Client;
 
-static Client clients[MAX_CLIENTS];
+static Client *clients[MAX_CLIENTS];
 static int client_count;
 
 /* Called by WSAAccept before it hands over a connection: the seed's "admit only while there is room". */
@@ -43,11 +43,16 @@ static void accept_or_refuse(SOCKET listener) {
         }
         return;
     }
+    Client *client = calloc(1, sizeof *client + seed_buffer_size);
+    if (client == NULL) {
+        printf("%s: no memory for a new client: closing it\n", seed_model);
+        closesocket(socket);
+        return;
+    }
     u_long non_blocking = 1; /* a ready socket must never block the one thread that serves them all */
     ioctlsocket(socket, FIONBIO, &non_blocking);
-    Client *client = &clients[client_count++];
     client->socket = socket;
-    client->received = client->sent = 0;
+    clients[client_count++] = client;
 }
 
 /*
@@ -67,7 +72,7 @@ static BOOL send_rest(Client *client) {
 }
 
 static BOOL receive(Client *client) {
-    int n = recv(client->socket, client->buffer, MSGSIZE, 0);
+    int n = recv(client->socket, client->buffer, seed_buffer_size, 0);
     if (n > 0) {
         client->received = n;
         client->sent = 0;
@@ -80,13 +85,14 @@ static BOOL receive(Client *client) {
 }
 
 static void remove_client(int index) {
-    closesocket(clients[index].socket);
+    closesocket(clients[index]->socket);
+    free(clients[index]);
     clients[index] = clients[--client_count]; /* the last client moves into the gap */
 }
 
 int main(int argc, char **argv) {
     seed_model = "select";
-    SOCKET listener = seed_listen(seed_parse_port(argc, argv));
+    SOCKET listener = seed_listen(seed_parse_options(argc, argv));
     u_long non_blocking = 1; /* select may report a client that then leaves: WSAAccept must not wait */
     ioctlsocket(listener, FIONBIO, &non_blocking);
     printf("%s: FD_SETSIZE=%d: one fd_set holds the listener and at most %d clients; client %d is refused\n",
@@ -102,7 +108,7 @@ int main(int argc, char **argv) {
         FD_SET(listener, &readable);
         for (int i = 0; i < client_count; i++) {
             /* Back-pressure: while an echo is unsent, wait to write, not to read. */
-            FD_SET(clients[i].socket, clients[i].received > 0 ? &writable : &readable);
+            FD_SET(clients[i]->socket, clients[i]->received > 0 ? &writable : &readable);
         }
         if (select(0 /* ignored by Winsock */, &readable, &writable, NULL, NULL /* no timeout */) == SOCKET_ERROR) {
             seed_fail("select");
@@ -110,7 +116,7 @@ int main(int argc, char **argv) {
 
         /* select() returned the sets holding only the ready sockets: scan every client against them. */
         for (int i = 0; i < client_count;) {
-            Client *client = &clients[i];
+            Client *client = clients[i];
             BOOL open = TRUE;
             if (FD_ISSET(client->socket, &readable)) {
                 open = receive(client);
