@@ -18,7 +18,7 @@ public record SeedTarget(SeedModel model) implements EchoTarget {
     /**
      * A smaller buffer request is raised to this. The buffer is no part of any model, and under Wine each
      * Winsock call is a round trip to the wineserver: the suite's 64 MiB back-pressure test took 14-47 s
-     * per seed with the 4 KiB it asks for, 2-7 s with 64 KiB. (It asks for a small buffer to check, in the
+     * per seed with the 4 KiB it asks for, 1.5-3.2 s with 64 KiB. (It asks for a small buffer to check, in the
      * server's counters, that the server holds no more than one; a seed has no counters.)
      */
     static final int MIN_BUFFER_SIZE = 64 * 1024;
