@@ -26,6 +26,8 @@ typedef struct {
     BOOL sending;             /* which operation is in flight: WSASend (TRUE) or WSARecv */
     int received;             /* bytes the last WSARecv put in buffer */
     int sent;                 /* of which WSASend completions have sent this many */
+    WSABUF pending;           /* the buffer of the operation in flight; Winsock may read it and */
+    DWORD flags;              /* write the flags until the operation completes, so neither is on the stack */
     char buffer[];            /* seed_buffer_size bytes */
 } Connection;
 
@@ -64,17 +66,20 @@ static void start_accept(void) {
 static BOOL start_receive(Connection *connection) {
     memset(&connection->overlapped, 0, offsetof(WSAOVERLAPPED, hEvent)); /* keep hEvent */
     connection->sending = FALSE;
-    WSABUF into = {seed_buffer_size, connection->buffer};
-    DWORD flags = 0;
-    return started(WSARecv(connection->socket, &into, 1, NULL, &flags, &connection->overlapped, NULL));
+    connection->pending = (WSABUF) {seed_buffer_size, connection->buffer};
+    connection->flags = 0;
+    return started(WSARecv(connection->socket, &connection->pending, 1, NULL, &connection->flags,
+                         &connection->overlapped, NULL));
 }
 
 /* Sends what is left; a completed WSASend may have taken less than asked (the seeds assumed all). */
 static BOOL start_send(Connection *connection) {
     memset(&connection->overlapped, 0, offsetof(WSAOVERLAPPED, hEvent));
     connection->sending = TRUE;
-    WSABUF from = {connection->received - connection->sent, connection->buffer + connection->sent};
-    return started(WSASend(connection->socket, &from, 1, NULL, 0, &connection->overlapped, NULL));
+    connection->pending.buf = connection->buffer + connection->sent;
+    connection->pending.len = connection->received - connection->sent;
+    return started(WSASend(connection->socket, &connection->pending, 1, NULL, 0,
+                         &connection->overlapped, NULL));
 }
 
 static void remove_connection(int index) {

@@ -22,6 +22,8 @@ typedef struct {
     SOCKET socket;
     int received;             /* bytes the last WSARecv put in buffer */
     int sent;                 /* of which WSASend completions have sent this many */
+    WSABUF pending;           /* the buffer of the operation in flight; Winsock may read it and */
+    DWORD flags;              /* write the flags until the operation completes, so neither is on the stack */
     char buffer[];            /* seed_buffer_size bytes */
 } Connection;
 
@@ -40,17 +42,20 @@ static BOOL started(int result) {
 
 static void start_receive(Connection *connection) {
     memset(&connection->overlapped, 0, sizeof connection->overlapped);
-    WSABUF into = {seed_buffer_size, connection->buffer};
-    DWORD flags = 0;
-    if (!started(WSARecv(connection->socket, &into, 1, NULL, &flags, &connection->overlapped, received))) {
+    connection->pending = (WSABUF) {seed_buffer_size, connection->buffer};
+    connection->flags = 0;
+    if (!started(WSARecv(connection->socket, &connection->pending, 1, NULL, &connection->flags,
+                         &connection->overlapped, received))) {
         finish(connection);
     }
 }
 
 static void start_send(Connection *connection) {
     memset(&connection->overlapped, 0, sizeof connection->overlapped);
-    WSABUF from = {connection->received - connection->sent, connection->buffer + connection->sent};
-    if (!started(WSASend(connection->socket, &from, 1, NULL, 0, &connection->overlapped, sent))) {
+    connection->pending.buf = connection->buffer + connection->sent;
+    connection->pending.len = connection->received - connection->sent;
+    if (!started(WSASend(connection->socket, &connection->pending, 1, NULL, 0,
+                         &connection->overlapped, sent))) {
         finish(connection);
     }
 }
