@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>One Wine prefix and one wineserver serve the whole test run: the prefix ({@code target/seeds/wineprefix},
  * the one {@code ./run.sh seed-server} uses) is created once and kept, and a persistent wineserver is started
- * once per JVM and stopped when the JVM exits. A seed server then starts in about 0.3 s instead of the
+ * once per JVM and stopped when the JVM exits (or 60 s after its last process, if the JVM dies first). A seed server then starts in about 0.3 s instead of the
  * 3 s it takes Wine to bring up its services each time (measured; seeds/README.md).
  */
 public final class Wine {
@@ -56,9 +56,10 @@ public final class Wine {
 
         boolean fresh = !Files.exists(PREFIX.resolve("system.reg"));
         Files.createDirectories(PREFIX); // wineserver starts in the prefix, so it must exist first
-        // Persistent: it returns once the server is up. Exit code 2: one already serves this prefix (a
-        // ./run.sh seed-server): it will do, though it stops when its last process does.
-        if (run(List.of(wineserver().toString(), "-p"), 2) == 0) { // ours: stop it, and all it serves, at exit
+        // Persistent for 60 s after its last process ends: it outlives the gaps between tests, and ends
+        // by itself if this JVM dies without its shutdown hook. It returns once the server is up. Exit
+        // code 2: one already serves this prefix (a ./run.sh seed-server), and it will do.
+        if (run(List.of(wineserver().toString(), "-p60"), 2) == 0) { // ours: stop it, and all it serves, at exit
             Runtime.getRuntime().addShutdownHook(new Thread(Wine::stopWineserver, "seeds-wineserver-stop"));
         }
         if (fresh) {
