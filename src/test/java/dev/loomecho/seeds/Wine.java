@@ -2,9 +2,13 @@ package dev.loomecho.seeds;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,12 +75,41 @@ public final class Wine {
         ready = true;
     }
 
-    /** Ends the wineserver and every Wine process left in the prefix. */
+    /**
+     * Ends the wineserver and every Wine process left in the prefix. {@code wineserver -k} alone once left
+     * Wine's services (services.exe, winedevice.exe...) running without a server, spinning; so any process
+     * of this prefix that this JVM's run started is then ended by its pid.
+     */
     private static void stopWineserver() {
         try {
             run(List.of(wineserver().toString(), "-k"), 1); // 1: none was running
         } catch (IOException | InterruptedException e) {
             System.err.println("seeds: could not stop the wineserver of " + PREFIX + ": " + e);
+        }
+        Instant jvmStarted = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
+        List<ProcessHandle> left = ProcessHandle.allProcesses()
+                .filter(process -> process.info().startInstant().map(jvmStarted::isBefore).orElse(false))
+                .filter(Wine::runsInThePrefix)
+                .toList();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3); // time to end on their own
+        for (ProcessHandle process : left) {
+            try {
+                process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (Exception stillRunning) {
+                System.err.println("seeds: ending Wine process " + process.pid() + " " + process.info().command().orElse("")
+                        + ", left running after wineserver -k");
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static boolean runsInThePrefix(ProcessHandle process) {
+        try {
+            String environment = Files.readString(Path.of("/proc", Long.toString(process.pid()), "environ"),
+                    StandardCharsets.ISO_8859_1);
+            return Arrays.asList(environment.split("\0")).contains("WINEPREFIX=" + PREFIX);
+        } catch (IOException | SecurityException gone) {
+            return false; // ended meanwhile, or not ours to read
         }
     }
 
@@ -91,7 +124,7 @@ public final class Wine {
             throw new IOException(String.join(" ", command) + " did not finish within " + SETUP_TIMEOUT);
         }
         int exit = process.exitValue();
-        if (exit != 0 && java.util.Arrays.stream(alsoFine).noneMatch(code -> code == exit)) {
+        if (exit != 0 && Arrays.stream(alsoFine).noneMatch(code -> code == exit)) {
             throw new IOException(String.join(" ", command) + " failed with exit code " + exit);
         }
         return exit;
