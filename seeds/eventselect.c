@@ -55,6 +55,9 @@ static void accept_or_refuse(SOCKET listener) {
     WSAEVENT event = WSACreateEvent(); /* manual-reset, not signaled */
     if (client == NULL || event == WSA_INVALID_EVENT) {
         printf("%s: no memory or event for a new client: closing it\n", seed_model);
+        if (event != WSA_INVALID_EVENT) {
+            WSACloseEvent(event);
+        }
         free(client);
         closesocket(socket);
         return;

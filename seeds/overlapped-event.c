@@ -69,7 +69,7 @@ static BOOL start_receive(Connection *connection) {
     connection->pending = (WSABUF) {seed_buffer_size, connection->buffer};
     connection->flags = 0;
     return started(WSARecv(connection->socket, &connection->pending, 1, NULL, &connection->flags,
-                         &connection->overlapped, NULL));
+                           &connection->overlapped, NULL));
 }
 
 /* Sends what is left; a completed WSASend may have taken less than asked (the seeds assumed all). */
@@ -79,7 +79,7 @@ static BOOL start_send(Connection *connection) {
     connection->pending.buf = connection->buffer + connection->sent;
     connection->pending.len = connection->received - connection->sent;
     return started(WSASend(connection->socket, &connection->pending, 1, NULL, 0,
-                         &connection->overlapped, NULL));
+                           &connection->overlapped, NULL));
 }
 
 static void remove_connection(int index) {
@@ -104,6 +104,9 @@ static void add_or_refuse(SOCKET client) {
     WSAEVENT event = WSACreateEvent();
     if (connection == NULL || event == WSA_INVALID_EVENT) {
         printf("%s: no memory or event for a new client: closing it\n", seed_model);
+        if (event != WSA_INVALID_EVENT) {
+            WSACloseEvent(event);
+        }
         free(connection);
         closesocket(client);
         return;
