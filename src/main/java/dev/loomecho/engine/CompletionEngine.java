@@ -111,6 +111,7 @@ public final class CompletionEngine implements EchoEngine {
             this.readBuffer = connection.readBuffer();
         }
 
+        // docs:begin read
         void read() {
             try {
                 buffer = readBuffer.forReading(connection.faults());
@@ -119,7 +120,9 @@ public final class CompletionEngine implements EchoEngine {
                 end(e);
             }
         }
+        // docs:end read
 
+        // docs:begin read-done
         private final CompletionHandler<Integer, Void> readDone = new CompletionHandler<>() {
             @Override
             public void completed(Integer n, Void unused) {
@@ -148,6 +151,7 @@ public final class CompletionEngine implements EchoEngine {
                 end(failure);
             }
         };
+        // docs:end read-done
 
         private void echoWithFaults(Faults faults) {
             try {
@@ -163,6 +167,7 @@ public final class CompletionEngine implements EchoEngine {
             read();
         }
 
+        // docs:begin write-done
         private final CompletionHandler<Integer, Void> writeDone = new CompletionHandler<>() {
             @Override
             public void completed(Integer n, Void unused) {
@@ -185,6 +190,7 @@ public final class CompletionEngine implements EchoEngine {
                 end(failure);
             }
         };
+        // docs:end write-done
 
         /**
          * The chain's last step: nothing is in flight, so the buffer goes back to the pool. {@code failure}

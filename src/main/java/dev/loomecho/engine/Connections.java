@@ -109,6 +109,7 @@ public final class Connections {
      * Takes ownership of a just-accepted channel. Returns its {@link Connection}, or {@code null} if the
      * server is full, in which case the channel has already been closed and counted as rejected.
      */
+    // docs:begin admit
     public Connection admit(Closeable channel, SocketAddress remote) {
         if (stopping) {
             closeQuietly(channel); // accepted just before the listener closed: too late to be served
@@ -119,6 +120,7 @@ public final class Connections {
             closeQuietly(channel);
             return null;
         }
+        // docs:end admit
         ReadBuffer readBuffer = ReadBuffer.open(buffers);
         Connection connection = readBuffer == null ? null : newConnection(channel, remote, readBuffer);
         if (connection == null) {

@@ -100,6 +100,7 @@ public final class FutureEngine implements EchoEngine {
         }
     }
 
+    // docs:begin serve
     /** Read, wait; write, wait (again while a write was partial); until EOF. */
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
         ReadBuffer readBuffer = connection.readBuffer();
@@ -131,6 +132,7 @@ public final class FutureEngine implements EchoEngine {
             readBuffer.release();
         }
     }
+    // docs:end serve
 
     private static void closeAndQuiesce(AsynchronousSocketChannel channel) {
         try {

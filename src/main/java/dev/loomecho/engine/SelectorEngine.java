@@ -73,6 +73,7 @@ public final class SelectorEngine implements EchoEngine {
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
+    // docs:begin loop
     private void loop() {
         // Closing the selector deregisters every channel, which completes the closes made from other threads.
         try (Selector owned = selector) {
@@ -102,7 +103,9 @@ public final class SelectorEngine implements EchoEngine {
             session.readBuffer.release();
         }
     }
+    // docs:end loop
 
+    // docs:begin dispatch
     private void dispatch(SelectionKey key) {
         try {
             if (key == acceptKey) {
@@ -122,6 +125,7 @@ public final class SelectorEngine implements EchoEngine {
             }
         }
     }
+    // docs:end dispatch
 
     private void acceptAll() {
         while (true) {
@@ -199,6 +203,7 @@ public final class SelectorEngine implements EchoEngine {
             this.channel = channel;
         }
 
+        // docs:begin on-readable
         void onReadable() {
             try {
                 ByteBuffer buffer = readBuffer.forReading();
@@ -219,6 +224,7 @@ public final class SelectorEngine implements EchoEngine {
                 end(e);
             }
         }
+        // docs:end on-readable
 
         void onWritable() {
             try {
@@ -238,6 +244,7 @@ public final class SelectorEngine implements EchoEngine {
             readBuffer.release();
         }
 
+        // docs:begin write-pending
         private void writePending() throws IOException {
             connection.sent(channel.write(pending));
             if (pending.hasRemaining()) {
@@ -248,6 +255,7 @@ public final class SelectorEngine implements EchoEngine {
                 key.interestOps(SelectionKey.OP_READ);  // READING
             }
         }
+        // docs:end write-pending
     }
 
     /** Accept failed (most often out of descriptors): stop selecting OP_ACCEPT briefly instead of spinning. */
