@@ -3,9 +3,12 @@
 #   ./run.sh                 start the server on 127.0.0.1:7007 (engine virtual), in the foreground
 #   ./run.sh test            run the whole test suite
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
+#   ./run.sh soak [--engine E|all] [--duration 60s] [--nmt]   mixed-abuse soak; exit 1 on a wrong echo or a leak
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
 #   ./run.sh test-image      build the container image (Dockerfile) and run it under podman (deploy/test-image.sh)
 #   ./run.sh install         mvn install with the JDK found here: dev.loomecho:loom-echo for your own tests
+#   ./run.sh seed-server MODEL --port PORT
+#                            a seed post's Winsock server (seeds/MODEL.c), built with mingw-w64, run under Wine
 #   ./run.sh lab [--quick]   the teaching lab (docs/LEARNING.md): platform vs virtual threads, the seeds, pinning
 #   ./run.sh docs            rewrite the code excerpts and thread-dump line numbers in the docs from the sources
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
@@ -13,6 +16,11 @@
 # (re)builds target/loom-echo.jar when it is missing or older than the sources.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [[ "${1:-}" == seed-server ]]; then # C and Wine, no Java: see seeds/README.md
+  shift
+  exec seeds/seed-server.sh "$@"
+fi
 
 REQUIRED_JAVA=21
 TEMURIN_25=/usr/lib/jvm/temurin-25-jdk-amd64
@@ -158,6 +166,13 @@ case "${1:-}" in
     command -v taskset >/dev/null 2>&1 || { echo "run.sh: bench needs taskset (util-linux)" >&2; exit 1; }
     # The servers get the JVM options ./run.sh itself passes, so the benchmark runs them as users do.
     LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
+    ;;
+  soak)
+    shift
+    build_if_stale
+    echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
+    maven -B -q -f bench/pom.xml package >&2
+    LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -cp bench/target/loom-echo-bench.jar dev.loomecho.bench.Soak "$@"
     ;;
   image)
     build_if_stale

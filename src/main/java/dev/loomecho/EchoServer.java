@@ -1,6 +1,7 @@
 package dev.loomecho;
 
 import dev.loomecho.control.ControlEndpoint;
+import dev.loomecho.engine.BufferTrimmer;
 import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
@@ -31,6 +32,7 @@ public final class EchoServer implements AutoCloseable {
     private final Connections connections;
     private final EchoEngine engine;
     private final IdleReaper idleReaper;
+    private final BufferTrimmer bufferTrimmer;
     private final InetSocketAddress address;
     private final UdpEcho udp;
     private final MetricsEndpoint metrics;
@@ -63,6 +65,7 @@ public final class EchoServer implements AutoCloseable {
         this.control = startOrCloseAll(this::startControl);
         this.idleReaper = config.idleTimeout().isZero() ? null // no timeout
                 : startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
+        this.bufferTrimmer = startOrCloseAll(() -> new BufferTrimmer(connections.buffers()));
         log.debug("listening on {}", Listeners.describe(address));
     }
 
@@ -209,6 +212,8 @@ public final class EchoServer implements AutoCloseable {
                 closeQuietly(metrics);
                 closeQuietly(udp);
                 closeQuietly(idleReaper);
+                closeQuietly(bufferTrimmer);
+                closeQuietly(connections.buffers()); // every connection has given its buffer back by now
                 closed.complete(new Drain(open, cutOff, Duration.ofNanos(System.nanoTime() - started)));
                 log.debug("{} closed", Listeners.describe(address));
                 if (interrupted) {

@@ -74,13 +74,26 @@ public final class ChildServer implements AutoCloseable {
         return cliArguments;
     }
 
+    /**
+     * Starts {@code serve --port 0 ARGS} from {@code jar} under {@code prefix}, a command that runs the rest
+     * of its arguments, e.g. {@code setpriv ... prlimit --nproc=70 --}.
+     */
+    public static ChildServer startCommand(List<String> prefix, Path jar, String... args) throws IOException {
+        return start(Map.of(), 0, prefix, List.of("-jar", jar.toString()), serve(args));
+    }
+
     private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
                                      List<String> cliArguments) throws IOException {
+        return start(environment, openFileLimit, List.of(), launch, cliArguments);
+    }
+
+    private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> prefix,
+                                     List<String> launch, List<String> cliArguments) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
         java.addAll(cliArguments);
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(prefix);
         if (openFileLimit > 0) {
             command.addAll(List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash"));
         }

@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import dev.loomecho.seeds.SeedTarget;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,6 +19,7 @@ final class EchoTargets {
         for (Engine engine : EngineConformanceTest.engines()) {
             targets.add(new EngineTarget(engine));
         }
+        targets.addAll(SeedTarget.all()); // the seeds' Winsock servers under Wine (skipped without it)
         return targets;
     }
 }
