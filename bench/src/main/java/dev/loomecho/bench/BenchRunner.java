@@ -193,7 +193,10 @@ public final class BenchRunner {
         netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", serverJava.pathOf(benchJar),
                 NettyEchoServer.class.getName(), String.valueOf(PORT)));
         servers.add(new Server(PEER, serverJava.with(netty), serverJava.jcmd()));
-        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)).toList();
+        // Netty always runs (every ratio is to it), and so does every variant: each was asked for by name.
+        List<String> variantNames = variants.stream().map(Variant::name).toList();
+        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)
+                || variantNames.contains(s.name())).toList();
     }
 
     private Server product(String name, String engine, List<String> extraOptions, String jar) {
