@@ -106,8 +106,8 @@ public final class JdkMatrix {
             return "none ran";
         }
         results.orphans.forEach(problems::add);
-        return passed + "/" + results.failures.size() + " passed (" + String.join(" ", results.failures.keySet()) + ", "
-                + results.succeeded + " tests)";
+        return passed + "/" + results.failures.size() + " passed (" + String.join(" ", results.failures.keySet()) + "; "
+                + results.succeeded + " of " + results.finished + " tests)";
     }
 
     /** {@link ConsumerIT} with its consumer JVM on {@code java}. */
@@ -193,6 +193,7 @@ public final class JdkMatrix {
         final Map<String, List<String>> failures = new TreeMap<>();
         final List<String> orphans = new ArrayList<>();
         long succeeded;
+        long finished;
         private TestPlan plan;
 
         @Override
@@ -207,15 +208,24 @@ public final class JdkMatrix {
                 return m.find() ? m.group(1) : invocation.getDisplayName();
             });
             engine.ifPresent(name -> failures.computeIfAbsent(name, k -> new ArrayList<>()));
-            if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL && id.isTest()) {
-                succeeded++;
+            if (id.isTest()) {
+                finished++;
+                if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
+                    succeeded++;
+                }
             }
             if (result.getStatus() != TestExecutionResult.Status.FAILED) {
                 return; // ABORTED is a test whose assumption does not hold on this JDK: skipped, not failed
             }
-            String why = id.getDisplayName() + ": " + result.getThrowable()
-                    .map(t -> t.toString().lines().findFirst().orElse("")).orElse(result.getStatus().toString());
+            String why = id.getDisplayName() + ": " + result.getThrowable().map(Outcomes::oneLine)
+                    .orElse(result.getStatus().toString());
             engine.ifPresentOrElse(name -> failures.get(name).add(why), () -> orphans.add(why));
+        }
+
+        /** The exception and its message (a child server's output, say) on one line, at most 400 characters. */
+        private static String oneLine(Throwable t) {
+            String text = String.join(" / ", t.toString().lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+            return text.length() <= 400 ? text : text.substring(0, 400) + " ...";
         }
 
         /** The class-template invocation {@code id} belongs to (itself included), if any. */
