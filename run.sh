@@ -6,6 +6,8 @@
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
 #                            (--jdk 21|26|27: servers on that JDK of the test-jdks chroot; see bench/NOTES.md)
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
+#   ./run.sh lab [--quick]   the teaching lab (docs/LEARNING.md): platform vs virtual threads, the seeds, pinning
+#   ./run.sh docs            rewrite the code excerpts and thread-dump line numbers in the docs from the sources
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
 # Finds a JDK 21+ by itself, builds with Maven (or ./mvnw, which fetches Maven, when mvn is missing), and
 # (re)builds target/loom-echo.jar when it is missing or older than the sources.
@@ -227,6 +229,15 @@ case "${1:-}" in
   image)
     build_if_stale
     make_image
+    ;;
+  lab)
+    shift
+    build_if_stale
+    JAVA_HOME="$JAVA_HOME" JAVA_OPTIONS="$(java_options)" exec bash lab/lab.sh "$@"
+    ;;
+  docs)
+    # DocSync uses only the JDK, so the source launcher runs it without a build (DocsMatchSourcesTest checks the same).
+    exec "$JAVA" src/test/java/dev/loomecho/docs/DocSync.java --update
     ;;
   "")
     build_if_stale

@@ -96,11 +96,14 @@ public final class CompletionEngine implements EchoEngine {
             this.channel = channel;
         }
 
+        // docs:begin read
         void read() {
             buffer = readBuffer.forReading(connection.faults());
             channel.read(buffer, null, readDone);
         }
+        // docs:end read
 
+        // docs:begin read-done
         private final CompletionHandler<Integer, Void> readDone = new CompletionHandler<>() {
             @Override
             public void completed(Integer n, Void unused) {
@@ -125,6 +128,7 @@ public final class CompletionEngine implements EchoEngine {
                 connection.fail(failure);
             }
         };
+        // docs:end read-done
 
         private void echoWithFaults(Faults faults) {
             try {
@@ -137,6 +141,7 @@ public final class CompletionEngine implements EchoEngine {
             }
         }
 
+        // docs:begin write-done
         private final CompletionHandler<Integer, Void> writeDone = new CompletionHandler<>() {
             @Override
             public void completed(Integer n, Void unused) {
@@ -154,6 +159,7 @@ public final class CompletionEngine implements EchoEngine {
                 connection.fail(failure);
             }
         };
+        // docs:end write-done
     }
 
     @Override

@@ -97,6 +97,7 @@ public final class Connections {
      * Takes ownership of a just-accepted channel. Returns its {@link Connection}, or {@code null} if the
      * server is full, in which case the channel has already been closed and counted as rejected.
      */
+    // docs:begin admit
     public Connection admit(Closeable channel, SocketAddress remote) {
         if (stopping) {
             closeQuietly(channel); // accepted just before the listener closed: too late to be served
@@ -107,6 +108,7 @@ public final class Connections {
             closeQuietly(channel);
             return null;
         }
+        // docs:end admit
         // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
         boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
         Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic);

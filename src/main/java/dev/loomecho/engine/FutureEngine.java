@@ -82,6 +82,7 @@ public final class FutureEngine implements EchoEngine {
         }
     }
 
+    // docs:begin serve
     /** Read, wait; write, wait (again while a write was partial); until EOF. */
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
@@ -108,6 +109,7 @@ public final class FutureEngine implements EchoEngine {
             connection.close();
         }
     }
+    // docs:end serve
 
     private boolean backOff(ExecutionException e) {
         try {

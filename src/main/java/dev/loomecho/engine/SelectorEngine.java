@@ -63,6 +63,7 @@ public final class SelectorEngine implements EchoEngine {
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
+    // docs:begin loop
     private void loop() {
         // Closing the selector deregisters every channel, which completes the closes made from other threads.
         try (Selector owned = selector) {
@@ -76,7 +77,9 @@ public final class SelectorEngine implements EchoEngine {
             connections.closeAll();
         }
     }
+    // docs:end loop
 
+    // docs:begin dispatch
     private void dispatch(SelectionKey key) {
         try {
             if (key == acceptKey) {
@@ -90,6 +93,7 @@ public final class SelectorEngine implements EchoEngine {
             // closed by the idle reaper or the shutdown between select() and now: nothing to do
         }
     }
+    // docs:end dispatch
 
     private void acceptAll() {
         while (true) {
@@ -148,6 +152,7 @@ public final class SelectorEngine implements EchoEngine {
             this.channel = channel;
         }
 
+        // docs:begin on-readable
         void onReadable() {
             try {
                 ByteBuffer buffer = readBuffer.forReading();
@@ -168,6 +173,7 @@ public final class SelectorEngine implements EchoEngine {
                 connection.fail(e);
             }
         }
+        // docs:end on-readable
 
         void onWritable() {
             try {
@@ -177,6 +183,7 @@ public final class SelectorEngine implements EchoEngine {
             }
         }
 
+        // docs:begin write-pending
         private void writePending() throws IOException {
             connection.sent(channel.write(pending));
             if (pending.hasRemaining()) {
@@ -187,6 +194,7 @@ public final class SelectorEngine implements EchoEngine {
                 key.interestOps(SelectionKey.OP_READ);  // READING
             }
         }
+        // docs:end write-pending
     }
 
     /** Accept failed (most often out of descriptors): stop selecting OP_ACCEPT briefly instead of spinning. */

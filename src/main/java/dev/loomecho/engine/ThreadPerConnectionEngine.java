@@ -42,6 +42,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         this.connectionThreads = connectionThreads;
     }
 
+    // docs:begin thread-factories
     /** {@code --engine virtual}: one virtual thread per connection. */
     public static ThreadPerConnectionEngine onVirtualThreads(ServerConfig config, Connections connections) {
         return new ThreadPerConnectionEngine(config, connections, Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
@@ -52,6 +53,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         return new ThreadPerConnectionEngine(config, connections,
                 Thread.ofPlatform().name("loom-echo-conn-", 1).daemon().factory());
     }
+    // docs:end thread-factories
 
     @Override
     public InetSocketAddress start() throws IOException {
@@ -90,6 +92,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         }
     }
 
+    // docs:begin serve
     /** Read what arrived, write all of it back, until EOF. Each call blocks only this connection's thread. */
     private void serve(Connection connection, SocketChannel channel) {
         ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
@@ -117,6 +120,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
             connection.close();
         }
     }
+    // docs:end serve
 
     @Override
     public void stopAccepting() {
