@@ -57,6 +57,7 @@ if mountpoint -q "$dir/proc" 2>/dev/null || mountpoint -q "$work/proc" 2>/dev/nu
 fi
 # A previous complete rootfs with other packages is a base to add to; anything else starts afresh.
 rm -rf "$work"
+mkdir -p "$(dirname "$dir")"
 if [[ -f "$marker" ]]; then
   mv "$dir" "$work"
 else

@@ -82,6 +82,14 @@ public final class ChildServer implements AutoCloseable {
         return start(Map.of(), 0, prefix, List.of("-jar", jar.toString()), serve(args));
     }
 
+    /**
+     * Starts {@code serve --port 0 ARGS} with {@code javaAndJar}: a java command (another JDK's, say, or one
+     * in a chroot), its options, {@code -jar} and the jar as that java sees it.
+     */
+    public static ChildServer startWith(List<String> javaAndJar, String... args) throws IOException {
+        return launch(Map.of(), 0, List.of(), javaAndJar, serve(args));
+    }
+
     private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
                                      List<String> cliArguments) throws IOException {
         return start(environment, openFileLimit, List.of(), launch, cliArguments);
@@ -92,6 +100,12 @@ public final class ChildServer implements AutoCloseable {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
+        return launch(environment, openFileLimit, prefix, java, cliArguments);
+    }
+
+    private static ChildServer launch(Map<String, String> environment, int openFileLimit, List<String> prefix,
+                                      List<String> javaAndJar, List<String> cliArguments) throws IOException {
+        List<String> java = new ArrayList<>(javaAndJar);
         java.addAll(cliArguments);
         List<String> command = new ArrayList<>(prefix);
         if (openFileLimit > 0) {
