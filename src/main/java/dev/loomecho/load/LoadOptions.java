@@ -78,7 +78,8 @@ public record LoadOptions(
         // Churning connections live for one message: there is no connection to hold open, and a hold
         // that is not waited for would only be subtracted from the measured time.
         require(!churn || hold.isZero(), "--hold keeps connections idle, --churn opens one per message: use one of them");
-        require(size <= Integer.MAX_VALUE / 2 / pipeline, "size x pipeline must stay under 1 GiB");
+        // Each connection keeps two batches of random bytes, in one array.
+        require(size <= Integer.MAX_VALUE / 4 / pipeline, "size x pipeline must stay under 512 MiB");
     }
 
     private static void require(boolean condition, String message) {
