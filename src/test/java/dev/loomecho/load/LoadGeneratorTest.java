@@ -366,6 +366,13 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void rateWithChurnIsABadUsageNotSilentlyUnpaced() {
+        StringWriter out = new StringWriter();
+        assertEquals(2, cli(out, "load", "--churn", "--rate", "10", "--port", "1"));
+        assertTrue(out.toString().contains("--churn is not paced"), out.toString());
+    }
+
+    @Test
     void holdWithChurnIsABadUsage() {
         StringWriter out = new StringWriter();
         assertEquals(2, cli(out, "load", "--churn", "--hold", "1s"));
