@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * path before they create any thread or handler for the socket, so a flood costs an accept and a
  * close per connection, never a thread.
  *
+ * <p>Admission also gives each connection its read buffer from the server's {@link BufferPool}; a
+ * connection the pool has no buffer for is refused the same way (closed at once, counted as rejected)
+ * rather than accepted and left unserved.
+ *
  * <p>Once the server begins to stop ({@link #stopAdmitting()}), nothing more is admitted: a socket an
  * engine accepted just before its listener closed is closed at once, so the drain and the forced close
  * wait only for connections that were open when stopping began.
@@ -39,6 +43,9 @@ public final class Connections {
     private final Semaphore slots;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    private final BufferPool buffers;
+    private final RateLimitedLog outOfResources =
+            new RateLimitedLog(LoggerFactory.getLogger(Connection.class), Duration.ofSeconds(10));
     private final AtomicLong ids = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition emptied = lock.newCondition();
@@ -51,7 +58,12 @@ public final class Connections {
     private static final Logger connectionLog = LoggerFactory.getLogger("dev.loomecho.connections");
 
     public Connections(ServerConfig config) {
+        this(config, new BufferPool(config.bufferSize()));
+    }
+
+    Connections(ServerConfig config, BufferPool buffers) {
         this.slots = new Semaphore(config.maxConnections());
+        this.buffers = buffers;
         faults(config.faults());
         this.toxicityChoices = config.seed().isPresent() ? new Random(config.seed().getAsLong()) : new Random();
         this.logConnections = config.logConnections();
@@ -109,9 +121,14 @@ public final class Connections {
             return null;
         }
         // docs:end admit
-        // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
-        boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
-        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic);
+        ReadBuffer readBuffer = ReadBuffer.open(buffers);
+        Connection connection = readBuffer == null ? null : newConnection(channel, remote, readBuffer);
+        if (connection == null) {
+            slots.release();
+            counters.rejected.increment();
+            closeQuietly(channel); // no memory to serve it: turned away like a connection beyond the limit
+            return null;
+        }
         counters.accepted.increment();
         ConnectionEvents.opened(connection);
         live.add(connection);
@@ -120,9 +137,36 @@ public final class Connections {
         // the two sees the other, so either closeAll closes the connection or we do, here.
         if (stopping) {
             connection.close();
+            readBuffer.release();
             return null;
         }
         return connection;
+    }
+
+    private Connection newConnection(Closeable channel, SocketAddress remote, ReadBuffer readBuffer) {
+        try {
+            // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
+            boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
+            return new Connection(ids.incrementAndGet(), channel, remote, this, toxic, readBuffer);
+        } catch (OutOfMemoryError e) {
+            readBuffer.release();
+            logOutOfResources("connection from " + remote + " refused", e);
+            return null;
+        }
+    }
+
+    /**
+     * Logs, at most once per 10 s, that memory or threads ran out for one connection. Thread-safe:
+     * any engine thread may find itself out of memory.
+     */
+    synchronized void logOutOfResources(String what, Throwable failure) {
+        outOfResources.warn("out of resources ({} similar events not logged since the last report): {}: {}",
+                what, failure.toString());
+    }
+
+    /** The read buffers of every connection; the server trims and closes the pool. */
+    public BufferPool buffers() {
+        return buffers;
     }
 
     void release(Connection connection) {
@@ -154,8 +198,10 @@ public final class Connections {
 
     /** The TCP counters, with the UDP ones passed in (they live in the UDP echo, not here). */
     public Stats snapshot(long udpEchoed, long udpDropped) {
+        BufferPool.Usage memory = buffers.usage();
         return new Stats(counters.accepted.sum(), live.size(), counters.rejected.sum(), counters.bytesIn.sum(),
-                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum(), udpEchoed, udpDropped);
+                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum(), udpEchoed, udpDropped,
+                memory.bytesInUse(), memory.bytesPooled(), memory.allocationFailures());
     }
 
     /** Waits until no connection is open, or the timeout passes. Returns whether all are gone. */

@@ -10,6 +10,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * select, WSAEventSelect and WSAAsyncSelect — the legacy baseline: one thread waits on one
@@ -27,6 +30,11 @@ import java.nio.channels.SocketChannel;
  * <p>Only the selector thread reads, writes and changes interest ops. Other threads only close channels
  * (the listener on stop, connections on idle timeout or shutdown): a registered channel's descriptor is
  * released at the selector's next select, which each such close wakes, or when the selector closes.
+ * Such a close also queues the session, and the selector thread returns its buffer to the pool: the
+ * closing thread cannot know whether the selector thread is reading into it at that moment.
+ *
+ * <p>The one thread must outlive anything one connection does, running out of memory included: an
+ * error while serving a connection ends that connection, never the loop.
  */
 public final class SelectorEngine implements EchoEngine {
 
@@ -39,6 +47,8 @@ public final class SelectorEngine implements EchoEngine {
     private long acceptPausedUntil;
     private volatile boolean running = true;
     private Thread selectorThread;
+    private final Queue<Session> closedElsewhere = new ConcurrentLinkedQueue<>();
+    private final RateLimitedLog loopFailures = new RateLimitedLog(Disconnects.log, Duration.ofSeconds(10));
 
     public SelectorEngine(ServerConfig config, Connections connections) {
         this.config = config;
@@ -69,12 +79,28 @@ public final class SelectorEngine implements EchoEngine {
         try (Selector owned = selector) {
             while (running) {
                 resumeAcceptingIfDue();
-                selector.select(this::dispatch, selectTimeoutMillis());
+                releaseBuffersClosedElsewhere();
+                try {
+                    selector.select(this::dispatch, selectTimeoutMillis());
+                } catch (OutOfMemoryError e) {
+                    // not in one connection's code (that is caught in dispatch): the selector's own bookkeeping
+                    loopFailures.warn("selector loop out of memory ({} similar not logged since the last report); "
+                            + "going on: {}", e.toString());
+                }
             }
         } catch (IOException | RuntimeException e) {
             Disconnects.log.error("selector failed; the selector engine stops serving", e);
             Listeners.close(listener);
             connections.closeAll();
+        } finally {
+            releaseBuffersClosedElsewhere(); // the connections closed by the shutdown
+        }
+    }
+
+    private void releaseBuffersClosedElsewhere() {
+        Session session;
+        while ((session = closedElsewhere.poll()) != null) {
+            session.readBuffer.release();
         }
     }
     // docs:end loop
@@ -89,8 +115,14 @@ public final class SelectorEngine implements EchoEngine {
             } else if (key.isWritable()) {
                 ((Session) key.attachment()).onWritable();
             }
-        } catch (CancelledKeyException closedElsewhere) {
+        } catch (CancelledKeyException closed) {
             // closed by the idle reaper or the shutdown between select() and now: nothing to do
+        } catch (OutOfMemoryError e) {
+            if (key.attachment() instanceof Session session) {
+                session.end(e); // ends this one connection; the loop goes on
+            } else {
+                pauseAccepting(e); // out of memory for a new socket: as with descriptors, pause accepting
+            }
         }
     }
     // docs:end dispatch
@@ -114,35 +146,54 @@ public final class SelectorEngine implements EchoEngine {
     }
 
     private void admit(SocketChannel channel) {
+        Connection connection = null;
         try {
             channel.configureBlocking(false);
             Connections.noDelay(channel);
             Session session = new Session(channel);
             // Another thread (the idle reaper, the shutdown) may close this channel; the close only
             // completes at the selector's next select, so such a close also wakes the selector.
-            session.connection = connections.admit(() -> {
+            connection = connections.admit(() -> {
                 channel.close();
                 if (Thread.currentThread() != selectorThread) {
+                    closedElsewhere.add(session);
                     selector.wakeup();
                 }
             }, channel.getRemoteAddress());
-            if (session.connection != null) {
+            if (connection != null) {
+                session.connection = connection;
+                session.readBuffer = connection.readBuffer();
                 session.key = channel.register(selector, SelectionKey.OP_READ, session);
             }
         } catch (IOException e) {
             Disconnects.log.debug("accepted socket failed before registration: {}", e.toString());
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing more to release
+            if (connection != null) {
+                connection.close();
+                connection.readBuffer().release();
             }
+            closeQuietly(channel);
+        } catch (OutOfMemoryError e) {
+            if (connection != null) {
+                connection.abandon(e); // counted and logged as an error: this one connection is not served
+            } else {
+                pauseAccepting(e);
+            }
+            closeQuietly(channel);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to release
         }
     }
 
     /** One connection's state: its buffer, and the echo still to be written, if any. */
     private final class Session {
         private final SocketChannel channel;
-        private final ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        private ReadBuffer readBuffer;
         private Connection connection;
         private SelectionKey key;
         private ByteBuffer pending;
@@ -158,7 +209,7 @@ public final class SelectorEngine implements EchoEngine {
                 ByteBuffer buffer = readBuffer.forReading();
                 int n = channel.read(buffer);
                 if (n < 0) {
-                    connection.close(); // EOF, and nothing pending in READING: every byte is echoed
+                    end(null); // EOF, and nothing pending in READING: every byte is echoed
                     return;
                 }
                 if (n == 0) {
@@ -170,7 +221,7 @@ public final class SelectorEngine implements EchoEngine {
                 pending = buffer;
                 writePending();
             } catch (IOException e) {
-                connection.fail(e);
+                end(e);
             }
         }
         // docs:end on-readable
@@ -179,8 +230,18 @@ public final class SelectorEngine implements EchoEngine {
             try {
                 writePending();
             } catch (IOException e) {
-                connection.fail(e);
+                end(e);
             }
+        }
+
+        /** Closes the connection here, on the selector thread, so its buffer can go back to the pool at once. */
+        void end(Throwable failure) {
+            if (failure == null) {
+                connection.close();
+            } else {
+                connection.fail(failure);
+            }
+            readBuffer.release();
         }
 
         // docs:begin write-pending
@@ -198,7 +259,7 @@ public final class SelectorEngine implements EchoEngine {
     }
 
     /** Accept failed (most often out of descriptors): stop selecting OP_ACCEPT briefly instead of spinning. */
-    private void pauseAccepting(IOException failure) {
+    private void pauseAccepting(Throwable failure) {
         acceptFailures.record(failure);
         acceptKey.interestOps(0);
         acceptPausedUntil = System.nanoTime() + AcceptFailures.BACKOFF.toNanos();

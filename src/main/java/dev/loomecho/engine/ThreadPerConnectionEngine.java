@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -81,21 +82,32 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
                 channel = listener.accept();
             } catch (ClosedChannelException closed) {
                 return; // stopAccepting() closed the listener
-            } catch (IOException e) {
+            } catch (IOException | OutOfMemoryError e) {
                 acceptFailures.recordAndBackOff(e);
                 continue;
             }
             Connection connection = connections.admit(channel);
-            if (connection != null) {
-                supervisor.fork(() -> serve(connection, channel));
+            if (connection != null && !fork(supervisor, connection, channel)) {
+                acceptFailures.backOff(); // out of threads: as with descriptors, pause rather than spin
             }
+        }
+    }
+
+    /** Starts the connection's thread; if the JVM or the OS has none to give, ends only this connection. */
+    private boolean fork(ConnectionSupervisor supervisor, Connection connection, SocketChannel channel) {
+        try {
+            supervisor.fork(() -> serve(connection, channel));
+            return true;
+        } catch (OutOfMemoryError | RejectedExecutionException noThread) { // "unable to create native thread"
+            connection.abandon(noThread);
+            return false;
         }
     }
 
     // docs:begin serve
     /** Read what arrived, write all of it back, until EOF. Each call blocks only this connection's thread. */
     private void serve(Connection connection, SocketChannel channel) {
-        ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        ReadBuffer readBuffer = connection.readBuffer();
         try {
             ByteBuffer buffer = readBuffer.forReading(connection.faults());
             int n;
@@ -114,10 +126,11 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
                 buffer = readBuffer.forReading(connection.faults());
             }
             // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN.
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError e) {
             connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
         } finally {
             connection.close();
+            readBuffer.release(); // this thread was the buffer's only user, and it is done
         }
     }
     // docs:end serve

@@ -135,7 +135,8 @@ class ControlEndpointTest {
                 assertEquals(1, stats.get("active").getAsLong());
                 assertEquals(5, stats.get("bytesIn").getAsLong());
                 assertEquals(5, stats.get("bytesOut").getAsLong());
-                assertEquals(9, stats.size(), "every field of Stats");
+                assertEquals(256, stats.get("bufferBytesInUse").getAsLong(), "the open connection's 256 B buffer");
+                assertEquals(12, stats.size(), "every field of Stats");
             }
         }
     }

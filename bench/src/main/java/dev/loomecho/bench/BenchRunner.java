@@ -31,18 +31,46 @@ import java.util.regex.Pattern;
  * runs once per server after the rounds (its figure is a count, not a race).
  *
  * <p>Usage: {@code java -jar loom-echo-bench.jar [--quick] [--rounds N] [--out DIR]
- * [--client selector|threads] [--servers a,b,...]}, from the project root. The product servers get the
- * JVM options in {@code LOOM_ECHO_JVM_OPTIONS} (what {@code ./run.sh} would pass; it sets this).
+ * [--client selector|threads] [--servers a,b,...] [--placement pinned|unpinned|both] [--java COMMAND]
+ * [--variant NAME:ENGINE:JVM_OPTIONS]...}, from the project root. By default the rounds run twice: pinned
+ * ({@code latest.md}, the ranking), then unpinned, server and client sharing both cores as most users run
+ * them ({@code latest-unpinned.md}). The product servers get the JVM options in {@code LOOM_ECHO_JVM_OPTIONS}
+ * (what {@code ./run.sh} would pass; it sets this). {@code --java} runs every server on another java (see
+ * {@link ServerJava}); the load generator stays on this one. A {@code --variant} is one more server: ENGINE
+ * with extra JVM options (space-separated), e.g. {@code virtual-poller3:virtual:-Djdk.pollerMode=3}, run
+ * right after ENGINE in every round, so the two are measured side by side.
  */
 public final class BenchRunner {
 
-    private static final String SERVER_CPU = "1";
-    private static final String CLIENT_CPU = "0";
+    /**
+     * Where server and client run. Pinned (the ranking set): one core each, so no server wins by starving
+     * the client. Unpinned: both share both cores, as most users run them; the server JVM then sees two
+     * CPUs (two I/O threads, two carriers, G1) and the figures include the scheduler's own choices.
+     */
+    record Placement(String name, String serverCpus, String clientCpus, String report) {
+    }
+
+    static final Placement PINNED = new Placement("pinned", "1", "0", "latest");
+    static final Placement UNPINNED = new Placement("unpinned", "0,1", "0,1", "latest-unpinned");
     private static final int PORT = 7100;
     static final String PEER = "netty-epoll";
     private static final List<String> ENGINES = List.of("virtual", "platform", "completion", "future", "selector");
 
-    record Server(String name, List<String> command) {
+    record Server(String name, List<String> command, List<String> jcmd) {
+    }
+
+    /** An engine again under another name, with extra JVM options: {@code NAME:ENGINE:OPTIONS}. */
+    record Variant(String name, String engine, List<String> jvmOptions) {
+        static Variant parse(String spec) {
+            String[] parts = spec.split(":", 3);
+            if (parts.length != 3 || parts[0].isBlank() || !ENGINES.contains(parts[1]) || ENGINES.contains(parts[0])
+                    || parts[0].equals(PEER) || parts[2].isBlank()) {
+                System.err.println("bench: --variant wants NAME:ENGINE:JVM_OPTIONS with a new NAME and ENGINE one of "
+                        + ENGINES + ", e.g. virtual-poller3:virtual:-Djdk.pollerMode=3; got '" + spec + "'");
+                usage();
+            }
+            return new Variant(parts[0], parts[1], List.of(parts[2].trim().split("\\s+")));
+        }
     }
 
     /**
@@ -91,6 +119,8 @@ public final class BenchRunner {
     }
 
     private final Path java = Path.of(ProcessHandle.current().info().command().orElse("java"));
+    private final ServerJava serverJava;
+    private final List<Variant> variants;
     private final Path productJar = Path.of("target/loom-echo.jar");
     private final Path benchJar = Path.of("bench/target/loom-echo-bench.jar");
     private final List<String> jvmOptions = jvmOptions();
@@ -102,8 +132,14 @@ public final class BenchRunner {
     private final Duration length;
     private final int idleConnections;
     private final Duration idleHold;
+    private final List<Placement> placements;
+    private Placement placement = PINNED;
 
-    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only) {
+    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only, List<Placement> placements,
+                        ServerJava serverJava, List<Variant> variants) {
+        this.placements = placements;
+        this.serverJava = serverJava;
+        this.variants = variants;
         this.quick = quick;
         this.rounds = rounds;
         this.out = out;
@@ -120,6 +156,9 @@ public final class BenchRunner {
         Path out = Path.of("bench/results");
         String client = "selector";
         List<String> only = List.of();
+        List<Placement> placements = List.of(PINNED, UNPINNED);
+        ServerJava serverJava = new ServerJava(List.of(ProcessHandle.current().info().command().orElse("java")));
+        List<Variant> variants = new ArrayList<>();
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -128,17 +167,31 @@ public final class BenchRunner {
                     case "--out" -> out = Path.of(args[++i]);
                     case "--client" -> client = List.of("selector", "threads").contains(args[++i]) ? args[i] : usage();
                     case "--servers" -> only = List.of(args[++i].split(","));
+                    case "--placement" -> placements = switch (args[++i]) {
+                        case "pinned" -> List.of(PINNED);
+                        case "unpinned" -> List.of(UNPINNED);
+                        case "both" -> List.of(PINNED, UNPINNED);
+                        default -> { usage(); yield null; }
+                    };
+                    case "--java" -> serverJava = ServerJava.parse(args[++i]);
+                    case "--variant" -> variants.add(Variant.parse(args[++i]));
                     default -> usage();
                 }
             }
         } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
             usage();
         }
-        new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only).run();
+        BenchRunner runner = new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only, placements,
+                serverJava, variants);
+        for (Placement placement : placements) {
+            runner.placement = placement;
+            runner.run();
+        }
     }
 
     private static String usage() {
-        System.err.println("usage: bench [--quick] [--rounds N] [--out DIR] [--client selector|threads] [--servers a,b,...]");
+        System.err.println("usage: bench [--quick] [--rounds N] [--out DIR] [--client selector|threads] [--servers a,b,...]"
+                + " [--placement pinned|unpinned|both] [--java COMMAND] [--variant NAME:ENGINE:JVM_OPTIONS]...");
         System.exit(2);
         return null;
     }
@@ -150,21 +203,46 @@ public final class BenchRunner {
     }
 
     private List<Server> servers() {
+        String jar = serverJava.pathOf(productJar);
         List<Server> servers = new ArrayList<>();
         for (String engine : ENGINES) {
-            List<String> command = new ArrayList<>(List.of(java.toString()));
-            command.addAll(jvmOptions);
-            command.addAll(List.of("-Xmx1g", "-jar", productJar.toString(), "serve", "--port", String.valueOf(PORT),
-                    "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
-            servers.add(new Server(engine, command));
+            servers.add(product(engine, engine, List.of(), jar));
+            for (Variant variant : variants) {
+                if (variant.engine().equals(engine)) {
+                    servers.add(product(variant.name(), engine, variant.jvmOptions(), jar));
+                }
+            }
         }
         // Netty gets the same JVM-wide options (e.g. object-header layout), but not preview: it has no use for it.
-        List<String> netty = new ArrayList<>(List.of(java.toString()));
-        netty.addAll(jvmOptions.stream().filter(o -> !o.equals("--enable-preview")).toList());
-        netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", benchJar.toString(),
+        List<String> netty = new ArrayList<>(jvmOptions.stream().filter(o -> !o.equals("--enable-preview")).toList());
+        netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", serverJava.pathOf(benchJar),
                 NettyEchoServer.class.getName(), String.valueOf(PORT)));
-        servers.add(new Server(PEER, netty));
-        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)).toList();
+        servers.add(new Server(PEER, serverJava.with(netty), serverJava.jcmd()));
+        // Netty always runs (every ratio is to it), and so does every variant: each was asked for by name.
+        List<String> variantNames = variants.stream().map(Variant::name).toList();
+        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)
+                || variantNames.contains(s.name())).toList();
+    }
+
+    private Server product(String name, String engine, List<String> extraOptions, String jar) {
+        List<String> options = new ArrayList<>(jvmOptions);
+        options.addAll(extraOptions);
+        options.addAll(List.of("-Xmx1g", "-jar", jar, "serve", "--port", String.valueOf(PORT),
+                "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
+        return new Server(name, serverJava.with(options), serverJava.jcmd());
+    }
+
+    /** The servers' JVM options for the report: ./run.sh's, the variants', and the java they run on if not ours. */
+    private String describeOptions() throws IOException, InterruptedException {
+        List<String> parts = new ArrayList<>();
+        parts.add(jvmOptions.isEmpty() ? "none" : String.join(" ", jvmOptions));
+        for (Variant variant : variants) {
+            parts.add(variant.name() + ": " + String.join(" ", variant.jvmOptions()));
+        }
+        if (!serverJava.command().equals(List.of(java.toString()))) {
+            parts.add("servers on Java " + serverJava.version() + " (" + serverJava + ")");
+        }
+        return String.join("; ", parts);
     }
 
     private List<Scenario> throughputScenarios() {
@@ -191,17 +269,17 @@ public final class BenchRunner {
         long started = System.nanoTime();
         for (int round = 1; round <= rounds; round++) {
             for (Server server : servers) {
-                log("round %d/%d: %s", round, rounds, server.name());
-                try (ServerProcess process = ServerProcess.start(server)) {
+                log("%s round %d/%d: %s", placement.name(), round, rounds, server.name());
+                try (ServerProcess process = ServerProcess.start(server, placement)) {
                     warmUp();
                     for (Scenario scenario : scenarios) {
                         ProcStats.Sample before = process.proc().sample();
-                        ProcStats.CoreSample serverCore = ProcStats.core(Integer.parseInt(SERVER_CPU));
-                        ProcStats.CoreSample clientCore = ProcStats.core(Integer.parseInt(CLIENT_CPU));
+                        ProcStats.CoreSample serverCore = ProcStats.cores(placement.serverCpus());
+                        ProcStats.CoreSample clientCore = ProcStats.cores(placement.clientCpus());
                         Map<String, Double> values = load(scenario.churn(), scenario.loadArgs());
                         Run run = new Run(round, server, scenario, values, process.proc().sample().minus(before),
-                                ProcStats.core(Integer.parseInt(SERVER_CPU)).busySince(serverCore),
-                                ProcStats.core(Integer.parseInt(CLIENT_CPU)).busySince(clientCore));
+                                ProcStats.cores(placement.serverCpus()).busySince(serverCore),
+                                ProcStats.cores(placement.clientCpus()).busySince(clientCore));
                         runs.add(run);
                         log("  %-40s %,12.1f %s  p99 %,8.0f µs  server %6.2f µs/%s, %5.2f cs/%s, process %3.0f%%"
                                         + " core %3.0f%%; client process %3.0f%% core %3.0f%%%s",
@@ -214,7 +292,7 @@ public final class BenchRunner {
             }
         }
         Map<String, IdleFootprint> idle = new LinkedHashMap<>();
-        for (Server server : servers) {
+        for (Server server : placement == placements.get(0) ? servers : List.<Server>of()) { // a count: once is enough
             log("idle: %s, %,d connections held %ds", server.name(), idleConnections, idleHold.toSeconds());
             idle.put(server.name(), measureIdle(server));
             log("  %s", idle.get(server.name()));
@@ -222,10 +300,13 @@ public final class BenchRunner {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         Files.createDirectories(out);
         Report report = new Report(servers, scenarios, runs, idle, rounds, quick, took, idleConnections, idleHold,
-                client, String.join(" ", jvmOptions));
-        Files.writeString(out.resolve("latest.md"), report.markdown(describeMachine()));
-        Files.writeString(out.resolve("latest.svg"), report.svg());
-        log("wrote %s and %s in %ds", out.resolve("latest.md"), out.resolve("latest.svg"), took.toSeconds());
+                client, describeOptions());
+        String machine = describeMachine() + "; " + placement.name() + ": server on CPU " + placement.serverCpus()
+                + ", client on CPU " + placement.clientCpus();
+        Files.writeString(out.resolve(placement.report() + ".md"), report.markdown(machine));
+        Files.writeString(out.resolve(placement.report() + ".svg"), report.svg());
+        log("wrote %s and %s in %ds", out.resolve(placement.report() + ".md"), out.resolve(placement.report() + ".svg"),
+                took.toSeconds());
     }
 
     /** JIT warm-up, not reported: steady traffic, then connections opened and closed (the accept path). */
@@ -237,7 +318,7 @@ public final class BenchRunner {
 
     /** Starts the load generator in its own pinned JVM and returns its JSON result as numbers. */
     private Map<String, Double> load(boolean churn, List<String> args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
+        List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.clientCpus(), java.toString(),
                 "-Xmx2g", "-jar", productJar.toString(), "load", "--port", String.valueOf(PORT), "--json",
                 "--driver", churn ? "threads" : client));
         command.addAll(args);
@@ -267,12 +348,12 @@ public final class BenchRunner {
      * path of a fresh JVM, before the JIT compiled it — take about twice the room of compiled ones.
      */
     private IdleFootprint measureIdle(Server server) throws Exception {
-        try (ServerProcess process = ServerProcess.start(server)) {
+        try (ServerProcess process = ServerProcess.start(server, placement)) {
             warmUp();
             long heapBefore = process.usedHeapAfterGc();
             long rssBefore = process.proc().rssBytes();
             long threadsBefore = process.proc().threads();
-            List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
+            List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.clientCpus(), java.toString(),
                     "-Xmx2g", "-jar", productJar.toString(), "load", "--port",
                     String.valueOf(PORT), "--json", "-c", String.valueOf(idleConnections), "-m", "1", "-s", "64",
                     "--driver", client, "--hold", idleHold.toSeconds() + "s"));
@@ -293,13 +374,13 @@ public final class BenchRunner {
     }
 
     /** A server JVM pinned to its CPU; closing it kills it and waits. */
-    private record ServerProcess(Process process) implements AutoCloseable {
-        static ServerProcess start(Server server) throws IOException, InterruptedException {
-            List<String> command = new ArrayList<>(List.of("taskset", "-c", SERVER_CPU));
+    private record ServerProcess(Process process, List<String> jcmd) implements AutoCloseable {
+        static ServerProcess start(Server server, Placement placement) throws IOException, InterruptedException {
+            List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.serverCpus()));
             command.addAll(server.command());
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            ServerProcess started = new ServerProcess(process);
+            ServerProcess started = new ServerProcess(process, server.jcmd());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!started.accepting()) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -339,9 +420,9 @@ public final class BenchRunner {
         }
 
         private String jcmd(String command) throws IOException, InterruptedException {
-            Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
-            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), command)
-                    .redirectErrorStream(true).start();
+            List<String> arguments = new ArrayList<>(jcmd);
+            arguments.addAll(List.of(String.valueOf(process.pid()), command));
+            Process p = new ProcessBuilder(arguments).redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes());
             p.waitFor();
             return output;
