@@ -50,8 +50,9 @@ class GracefulShutdownTest {
             assertTrue(server.output().contains("SIGTERM received"), server.output());
             List<String> stopped = stoppedLines(server);
             assertEquals(1, stopped.size(), server.output());
-            assertTrue(stopped.getFirst().matches("loom-echo stopped on SIGTERM after \\d+m?s: 1 connection open, "
-                    + "1 finished within the drain timeout \\(30s\\), 0 closed at it"), stopped.getFirst());
+            // The rest of the transfer may finish before the signal handler's close() begins: then none was open.
+            assertTrue(stopped.getFirst().matches("loom-echo stopped on SIGTERM after \\d+m?s: (1 connection open, "
+                    + "1 finished within the drain timeout \\(30s\\), 0 closed at it|no connection was open)"), stopped.getFirst());
             assertThrows(IOException.class, () -> new TestClient(server.address()).close(), "the port is closed");
         }
     }
