@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.fault.Faults;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
+import dev.loomecho.readme.MyClient;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The README's examples, verbatim apart from the client they stand in for: if these break, so does the README. */
+/**
+ * The README's examples, verbatim (README.md quotes the marked regions; the extension example is {@code
+ * dev.loomecho.readme.MyClientTest}): if these break, so does the README.
+ */
 class ReadmeExamplesTest {
 
     @Test
@@ -27,6 +27,7 @@ class ReadmeExamplesTest {
         // docs:end embedding-example
     }
 
+    // docs:begin fault-example
     @Test
     void clientReassemblesAReplySplitIntoSlowChunks() throws Exception {
         try (EchoServer echo = EchoServer.builder().port(0)
@@ -41,6 +42,7 @@ class ReadmeExamplesTest {
             assertThrows(SocketTimeoutException.class, () -> client.roundTrip("ping"));
         }
     }
+    // docs:end fault-example
 
     @Test
     void theFaultExamplesServerClosesWithoutWaitingForTheDefaultDrain() throws Exception {
@@ -52,52 +54,6 @@ class ReadmeExamplesTest {
             echo.close(); // the stalled connection is still open: with the default drain this takes 2 s
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             assertTrue(took.compareTo(ServerConfig.defaults().drainTimeout().dividedBy(2)) < 0, "close() took " + took);
-        }
-    }
-
-    @org.junit.jupiter.api.Nested
-    class MyClientTest {
-        @org.junit.jupiter.api.extension.RegisterExtension
-        static dev.loomecho.junit.EchoServerExtension echo = dev.loomecho.junit.EchoServerExtension.builder()
-                .faults(Faults.NONE.withLatency(Duration.ofMillis(20), Duration.ofMillis(5))
-                                   .withSlicing(4, Duration.ofMillis(2)))
-                .build();
-
-        @Test
-        void survivesALaggyPeerThatSplitsEveryReply() throws Exception {
-            MyClient client = new MyClient("127.0.0.1", echo.port());
-            assertEquals("hello, loom", client.roundTrip("hello, loom")); // 4 bytes at a time, 20±5 ms late
-            assertEquals(1, echo.stats().accepted());
-        }
-    }
-
-    /** Stands in for the user's own client: one connection, a read timeout, reads until the reply is whole. */
-    private static final class MyClient implements AutoCloseable {
-        private final Socket socket;
-
-        MyClient(String host, int port) throws IOException {
-            socket = new Socket(host, port);
-            socket.setSoTimeout(1_000);
-        }
-
-        String roundTrip(String message) throws IOException {
-            byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-            socket.getOutputStream().write(bytes);
-            InputStream in = socket.getInputStream();
-            byte[] reply = new byte[bytes.length];
-            for (int n = 0; n < reply.length; ) {
-                int read = in.read(reply, n, reply.length - n);
-                if (read < 0) {
-                    throw new IOException("closed after " + n + " bytes");
-                }
-                n += read;
-            }
-            return new String(reply, StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
         }
     }
 }

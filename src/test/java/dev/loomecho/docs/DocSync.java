@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.tools.JavaCompiler;
 import javax.tools.StandardJavaFileManager;
@@ -43,7 +44,11 @@ import javax.tools.ToolProvider;
  *       a heading of that Markdown file (GitHub's anchors), so renaming a section cannot strand a link.</li>
  *   <li><b>Line references</b> in thread dumps: a frame {@code at dev.loomecho.X.method(X.java:N)} must name
  *       a line inside {@code method} (or inside a lambda of it, for {@code lambda$method$0}) that calls the
- *       method of the frame above it.</li>
+ *       method of the frame above it. Where several lines of {@code method} make that call, the line alone
+ *       cannot tell which one the dump meant, so a shift onto another would pass: the doc then pins the call
+ *       with {@code <!-- frame: X.method: TEXT -->}, TEXT a part of the line that no other such line has.</li>
+ *   <li><b>Java blocks</b> in the docs are excerpts, every one: a block of Java that is not cut from a source
+ *       has nothing to keep it true.</li>
  * </ul>
  *
  * <p>{@code DocsMatchSourcesTest} runs the check in {@code ./run.sh test}. {@code ./run.sh docs} (this file run
@@ -53,7 +58,7 @@ import javax.tools.ToolProvider;
 public final class DocSync {
 
     /** The docs that quote code. */
-    static final List<String> DOCS = List.of("README.md", "docs", "bench/NOTES.md");
+    static final List<String> DOCS = List.of("README.md", "docs", "bench/NOTES.md", "seeds/README.md");
     /** Where a frame's class is looked for, by package path. */
     static final List<String> SOURCE_ROOTS =
             List.of("src/main/java", "src/main/preview", "src/main/launcher", "src/test/java", "bench/src/main/java");
@@ -68,6 +73,8 @@ public final class DocSync {
     private static final String ELISION = "…";
     private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
     private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+(.*?)\\s*#*\\s*$");
+    /** {@code <!-- frame: Class.method: TEXT -->}: which of a method's lines making the same call a frame names. */
+    private static final Pattern PIN = Pattern.compile("^<!--\\s*frame:\\s*([\\w$]+)\\.([\\w$<>]+):\\s*(.+?)\\s*-->\\s*$");
 
     private final Path root;
     private final Map<Path, List<String>> sourceLines = new HashMap<>();
@@ -145,22 +152,58 @@ public final class DocSync {
     /** Returns the doc as an update would write it; adds what does not match to {@code problems}. */
     private String checkDoc(Path doc, String text, List<Problem> problems) {
         List<String> lines = new ArrayList<>(text.lines().toList());
+        List<Integer> excerptFences = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             Matcher excerpt = EXCERPT.matcher(lines.get(i));
             if (excerpt.matches()) {
+                excerptFences.add(i + 1);
                 i = checkExcerpt(doc, lines, i, excerpt.group(1), excerpt.group(2), problems);
             }
         }
+        Map<String, Pin> pins = pins(lines);
         boolean inFence = false;
         for (int i = 0; i < lines.size(); i++) {
-            lines.set(i, checkLineReferences(doc, lines, i, problems));
+            lines.set(i, checkLineReferences(doc, lines, i, pins, problems));
             if (lines.get(i).startsWith("```")) {
+                if (!inFence && lines.get(i).matches("```\\s*java\\b.*") && !excerptFences.contains(i)) {
+                    problems.add(new Problem(doc, i + 1, "this Java block is not an excerpt, so nothing keeps it equal to "
+                            + "the code: mark the code in its source (// docs:begin NAME … // docs:end NAME) and put "
+                            + "<!-- code: PATH#NAME --> above the block"));
+                }
                 inFence = !inFence;
             } else if (!inFence) {
                 checkLinks(doc, lines.get(i), i + 1, problems);
             }
         }
+        pins.values().stream().filter(pin -> !pin.used).forEach(pin -> problems.add(new Problem(doc, pin.line,
+                "the pin names " + pin.key + ", which no frame of this doc shows")));
         return String.join("\n", lines) + (text.endsWith("\n") ? "\n" : "");
+    }
+
+    /** A doc's {@code <!-- frame: Class.method: TEXT -->} line: TEXT picks one of the method's lines making a call. */
+    private static final class Pin {
+        final String key;
+        final String text;
+        final int line;
+        boolean used;
+
+        Pin(String key, String text, int line) {
+            this.key = key;
+            this.text = text;
+            this.line = line;
+        }
+    }
+
+    private static Map<String, Pin> pins(List<String> lines) {
+        Map<String, Pin> pins = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher pin = PIN.matcher(lines.get(i));
+            if (pin.matches()) {
+                String key = pin.group(1) + "." + pin.group(2);
+                pins.put(key, new Pin(key, pin.group(3), i + 1));
+            }
+        }
+        return pins;
     }
 
     /** Checks (and in {@code lines}, rewrites) the fenced block after marker line {@code at}; returns its last line. */
@@ -341,7 +384,7 @@ public final class DocSync {
     }
 
     /** Checks the line references on doc line {@code i}; returns the line with those it could fix fixed. */
-    private String checkLineReferences(Path doc, List<String> lines, int i, List<Problem> problems) {
+    private String checkLineReferences(Path doc, List<String> lines, int i, Map<String, Pin> pins, List<Problem> problems) {
         String line = lines.get(i);
         Matcher frame = OUR_FRAME.matcher(line);
         if (frame.find()) {
@@ -356,11 +399,27 @@ public final class DocSync {
                 return line;
             }
             String callee = calleeAbove(lines, i);
-            Optional<String> wrong = wrongLine(source.get(), method, callee, lineNumber);
+            Pin pin = pins.get(className.substring(className.lastIndexOf('.') + 1) + "." + method);
+            if (pin != null) {
+                pin.used = true;
+            }
+            String pinned = pin == null ? null : pin.text;
+            Optional<String> wrong = wrongLine(source.get(), method, callee, pinned, lineNumber);
             if (wrong.isEmpty()) {
+                List<Integer> calling = linesCalling(source.get(), method, callee, pinned);
+                if (calling.size() > 1) {
+                    String lineList = calling.stream().map(String::valueOf).collect(Collectors.joining(", "));
+                    problems.add(new Problem(doc, i + 1, pinned == null
+                            ? file + ":" + lineNumber + " is one of " + calling.size() + " lines of " + method + "() that call "
+                                    + callee + "() (" + lineList + "), so a shift from one to the other would go unnoticed: "
+                                    + "say which call it is with <!-- frame: " + className.substring(className.lastIndexOf('.') + 1)
+                                    + "." + method + ": TEXT --> (TEXT: a part of that line only it has)"
+                            : "the pin «" + pinned + "» matches " + calling.size() + " lines of " + method + "() (" + lineList
+                                    + "): pin a part of the line only one of them has"));
+                }
                 return line;
             }
-            List<Integer> candidates = linesCalling(source.get(), method, callee);
+            List<Integer> candidates = linesCalling(source.get(), method, callee, pinned);
             String where = root.relativize(source.get()).toString();
             if (candidates.size() == 1) {
                 problems.add(new Problem(doc, i + 1, file + ":" + lineNumber + " " + wrong.get() + "; it is now "
@@ -396,7 +455,7 @@ public final class DocSync {
     }
 
     /** Why {@code lineNumber} is not the line the frame names, or empty if it is. */
-    private Optional<String> wrongLine(Path source, String method, String callee, int lineNumber) {
+    private Optional<String> wrongLine(Path source, String method, String callee, String pinned, int lineNumber) {
         List<String> text = lines(source);
         if (lineNumber < 1 || lineNumber > text.size()) {
             return Optional.of("is past the end of the file");
@@ -408,10 +467,14 @@ public final class DocSync {
         if (callee != null && !calls(text.get(lineNumber - 1), callee)) {
             return Optional.of("does not call " + callee + "() (it reads «" + text.get(lineNumber - 1).strip() + "»)");
         }
+        if (pinned != null && !text.get(lineNumber - 1).contains(pinned)) {
+            return Optional.of("is not the line pinned by «" + pinned + "» (it reads «" + text.get(lineNumber - 1).strip() + "»)");
+        }
         return Optional.empty();
     }
 
-    private List<Integer> linesCalling(Path source, String method, String callee) {
+    /** The lines of {@code method} that call {@code callee} (and, if {@code pinned} is given, contain it). */
+    private List<Integer> linesCalling(Path source, String method, String callee, String pinned) {
         List<String> text = lines(source);
         List<Integer> found = new ArrayList<>();
         if (callee == null) {
@@ -420,7 +483,7 @@ public final class DocSync {
         for (int n = 1; n <= text.size(); n++) {
             Span owner = innermost(source, n);
             if (owner != null && (owner.frameName().equals(method) || owner.matchesLambdaOf(method))
-                    && calls(text.get(n - 1), callee)) {
+                    && calls(text.get(n - 1), callee) && (pinned == null || text.get(n - 1).contains(pinned))) {
                 found.add(n);
             }
         }

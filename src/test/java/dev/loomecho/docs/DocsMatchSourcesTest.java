@@ -130,6 +130,102 @@ class DocsMatchSourcesTest {
     }
 
     @Test
+    void aFrameOnOneOfSeveralLinesMakingTheSameCallMustBePinnedAndThePinFollowsTheCall(@TempDir Path root) throws IOException {
+        String source = """
+                package dev.loomecho;
+                class Demo {
+                    void serve() throws Exception {
+                %s        while (read().get() >= 0) {
+                            write().get();
+                        }
+                    }
+                    java.util.concurrent.Future<Integer> read() { return null; }
+                    java.util.concurrent.Future<Integer> write() { return null; }
+                }
+                """;
+        write(root, "src/main/java/dev/loomecho/Demo.java", source.formatted("        // read, then echo\n"));
+        String dump = """
+                ```
+                    at java.base/sun.nio.ch.PendingFuture.get(PendingFuture.java:178)
+                    at dev.loomecho.Demo.serve(Demo.java:%d)
+                ```
+                """;
+        write(root, "docs/GUIDE.md", dump.formatted(5));
+
+        assertEquals(List.of("docs/GUIDE.md:3: Demo.java:5 is one of 2 lines of serve() that call get() (5, 6), so a shift "
+                + "from one to the other would go unnoticed: say which call it is with <!-- frame: Demo.serve: TEXT --> "
+                + "(TEXT: a part of that line only it has)"),
+                DocSync.check(root).problems().stream().map(Object::toString).toList());
+
+        String pinned = dump + "<!-- frame: Demo.serve: read().get() -->\n";
+        write(root, "docs/GUIDE.md", pinned.formatted(5));
+        assertEquals(List.of(), DocSync.check(root).problems(), "pinned to the read's line");
+
+        // One line fewer above the loop: line 5, the read's call, is now the write's, which calls get() too.
+        write(root, "src/main/java/dev/loomecho/Demo.java", source.formatted(""));
+        DocSync.Result shifted = DocSync.check(root);
+        assertEquals(List.of("docs/GUIDE.md:3: Demo.java:5 is not the line pinned by «read().get()» (it reads "
+                + "«write().get();»); it is now Demo.java:4 (./run.sh docs updates it)"),
+                shifted.problems().stream().map(Object::toString).toList());
+        assertEquals(pinned.formatted(4), shifted.updatedDocs().get(root.resolve("docs/GUIDE.md")));
+    }
+
+    @Test
+    void aPinThatNoFrameUsesOrThatNamesNoLineIsReported(@TempDir Path root) throws IOException {
+        write(root, "src/main/java/dev/loomecho/Demo.java", """
+                package dev.loomecho;
+                class Demo {
+                    void serve() {
+                        read();
+                    }
+                    int read() { return -1; }
+                }
+                """);
+        write(root, "docs/GUIDE.md", """
+                ```
+                    at java.base/sun.nio.ch.SocketChannelImpl.read(SocketChannelImpl.java:489)
+                    at dev.loomecho.Demo.serve(Demo.java:4)
+                ```
+                <!-- frame: Demo.serve: channel.read(buffer) -->
+                <!-- frame: Demo.gone: read() -->
+                """);
+
+        assertEquals(List.of(
+                "docs/GUIDE.md:3: Demo.java:4 is not the line pinned by «channel.read(buffer)» (it reads «read();»); "
+                        + "find the line in src/main/java/dev/loomecho/Demo.java and update the frame (a new thread dump shows it)",
+                "docs/GUIDE.md:6: the pin names Demo.gone, which no frame of this doc shows"),
+                DocSync.check(root).problems().stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void aJavaBlockThatIsNotAnExcerptIsReportedBecauseNothingKeepsItTrue(@TempDir Path root) throws IOException {
+        write(root, "README.md", """
+                Try it:
+
+                ```java
+                EchoServer.builder().port(0).start();
+                ```
+
+                ```sh
+                ./run.sh serve
+                ```
+                """);
+
+        assertEquals(List.of("README.md:3: this Java block is not an excerpt, so nothing keeps it equal to the code: mark "
+                + "the code in its source (// docs:begin NAME … // docs:end NAME) and put <!-- code: PATH#NAME --> above the block"),
+                DocSync.check(root).problems().stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void theSeedServersReadmeIsCheckedToo(@TempDir Path root) throws IOException {
+        write(root, "seeds/README.md", "[the test](../src/test/java/dev/loomecho/seeds/Gone.java)\n");
+
+        assertEquals(List.of("seeds/README.md:1: the link ../src/test/java/dev/loomecho/seeds/Gone.java names "
+                + "src/test/java/dev/loomecho/seeds/Gone.java, which does not exist"),
+                DocSync.check(root).problems().stream().map(Object::toString).toList());
+    }
+
+    @Test
     void aMissingRegionOrFileSaysHowToMarkIt(@TempDir Path root) throws IOException {
         write(root, "src/main/java/dev/loomecho/Demo.java", "package dev.loomecho;\nclass Demo { }\n");
         write(root, "README.md", """
