@@ -76,14 +76,16 @@ wait_for() {
 listening_port() { sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1" | head -1; }
 has_port() { [[ -n $(listening_port "$1") ]]; }
 
-# start_server LOG COMMAND...: starts COMMAND (which must print "listening on 127.0.0.1:PORT"); sets PID, PORT
+# start_server LOG COMMAND...: starts COMMAND (which must print "listening on 127.0.0.1:PORT"); sets PID, PORT.
+# START_LIMIT (seconds, 30 by default) bounds the wait: the first seed server of a fresh clone builds its
+# .exe and creates the Wine prefix first (12-36 s measured, seeds/README.md).
 start_server() {
-  local log=$1; shift
+  local log=$1 limit=${START_LIMIT:-30}; shift
   "$@" > "$log" 2>&1 &
   PID=$!
   STARTED+=("$PID")
-  if ! wait_for 30 has_port "$log"; then
-    echo "lab: '$*' did not start listening within 30 s:" >&2; cat "$log" >&2; exit 1
+  if ! wait_for "$limit" has_port "$log"; then
+    echo "lab: '$*' did not start listening within $limit s:" >&2; cat "$log" >&2; exit 1
   fi
   PORT=$(listening_port "$log")
 }
@@ -237,7 +239,7 @@ if ! $MEMORY_ONLY && [[ -x seeds/seed-server.sh ]]; then
   declare -A SERVED LIMIT
   for model in $SEED_MODELS; do
     say "seed $model: $SEED_CLIENTS clients"
-    SERVED[$model]=$(seed_run "seed-$model" seeds/seed-server.sh "$model" --port 0)
+    SERVED[$model]=$(START_LIMIT=120 seed_run "seed-$model" seeds/seed-server.sh "$model" --port 0)
     LIMIT[$model]=$(grep -v 'listening on' "$WORK/seed-$model.log" | grep "^$model:" | head -1 | sed "s/^$model: //")
   done
   for engine in selector future completion; do # each replacing engine once, with the same clients

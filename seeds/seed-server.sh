@@ -3,7 +3,7 @@
 # runs it under Wine, in the foreground, until it is stopped (Ctrl-C). ./run.sh seed-server calls this.
 #
 # The Wine prefix (Wine's C: drive and registry, ~700 MB) is target/seeds/wineprefix unless
-# LOOMECHO_SEED_WINEPREFIX names another; creating it takes about 10 s, once.
+# LOOMECHO_SEED_WINEPREFIX names another; creating it takes 12-36 s here (seeds/README.md), once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,6 @@ export WINEPREFIX=${LOOMECHO_SEED_WINEPREFIX:-$PWD/target/seeds/wineprefix}
 export WINEDEBUG=-all                 # no Wine diagnostics mixed into the server's lines
 export WINEDLLOVERRIDES="mscoree,mshtml=" # a new prefix does not offer to install Mono and Gecko
 if [[ ! -d $WINEPREFIX ]]; then
-  echo "seed-server: creating the Wine prefix $WINEPREFIX (once; about 10 s)" >&2
+  echo "seed-server: creating the Wine prefix $WINEPREFIX (once; 12-36 s on the development machine)" >&2
 fi
 exec "$wine" "target/seeds/$model.exe" "$@"
