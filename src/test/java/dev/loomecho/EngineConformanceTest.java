@@ -3,7 +3,6 @@ package dev.loomecho;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -11,26 +10,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.loomecho.fault.EchoFailures;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.udp.UdpConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.Parameter;
@@ -38,8 +29,9 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * What every engine must do, written once and run against each of them. A new engine is done when it
- * passes this class unchanged.
+ * What every engine must do as an embedded server — its lifecycle, idle timeout, limits and faults —
+ * written once and run against each of them. What a client sees on the wire is {@link WireConformanceTest},
+ * which runs every engine too. A new engine is done when it passes both classes unchanged.
  */
 @ParameterizedClass(name = "engine {0}")
 @MethodSource("engines")
@@ -61,157 +53,6 @@ class EngineConformanceTest {
 
     private ServerConfig.Builder server() {
         return EchoServer.builder().port(0).engine(engine).drainTimeout(Duration.ofMillis(500));
-    }
-
-    @Test
-    void echoesOneMessage() throws IOException {
-        try (EchoServer server = server().start(); TestClient client = TestClient.connect(server)) {
-            byte[] hello = "hello, loom".getBytes(StandardCharsets.UTF_8);
-            assertArrayEquals(hello, client.echo(hello));
-        }
-    }
-
-    @Test
-    void echoesEveryByteValueIncludingNul() throws IOException {
-        byte[] all = new byte[1024];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = (byte) i; // 0x00 included four times: the seeds' strlen would stop at the first
-        }
-        try (EchoServer server = server().start(); TestClient client = TestClient.connect(server)) {
-            assertArrayEquals(all, client.echo(all));
-        }
-    }
-
-    @Test
-    void echoesOneMebibyteOfRandomBytesExactly() throws IOException {
-        byte[] payload = TestClient.randomBytes(1 << 20, 42);
-        try (EchoServer server = server().start(); TestClient client = TestClient.connect(server)) {
-            assertArrayEquals(payload, client.echo(payload));
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().bytesOut() == payload.length);
-            assertEquals(payload.length, server.stats().bytesIn());
-        }
-    }
-
-    @Test
-    void echoesAThousandPipelinedMessagesInOrder() throws IOException {
-        ByteArrayOutputStream expected = new ByteArrayOutputStream();
-        List<byte[]> messages = new ArrayList<>();
-        for (int i = 0; i < 1_000; i++) {
-            byte[] message = ("message " + i + " " + "x".repeat(i % 97) + "\n").getBytes(StandardCharsets.US_ASCII);
-            messages.add(message);
-            expected.writeBytes(message);
-        }
-        try (EchoServer server = server().start(); TestClient client = TestClient.connect(server)) {
-            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
-                try {
-                    for (byte[] message : messages) {
-                        client.send(message); // one write each, no waiting for the echo in between
-                    }
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            }, Executors.newVirtualThreadPerTaskExecutor());
-            assertArrayEquals(expected.toByteArray(), client.readExactly(expected.size()));
-            sent.join();
-        }
-    }
-
-    @Test
-    void servesTwoHundredConcurrentClientsEachVerifyingItsChecksum() throws Exception {
-        int clients = 200;
-        try (EchoServer server = server().start();
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Boolean>> results = new ArrayList<>();
-            for (int i = 0; i < clients; i++) {
-                long seed = i;
-                results.add(pool.submit(() -> {
-                    byte[] payload = TestClient.randomBytes(16 * 1024 + (int) seed * 37, seed);
-                    try (TestClient client = TestClient.connect(server)) {
-                        return crc(payload) == crc(client.echo(payload));
-                    }
-                }));
-            }
-            for (Future<Boolean> result : results) {
-                assertTrue(result.get(), "a client's echo did not match its checksum");
-            }
-            assertEquals(clients, server.stats().accepted());
-        }
-    }
-
-    @Test
-    void finishesEchoingAfterTheClientHalfCloses() throws IOException {
-        byte[] payload = TestClient.randomBytes(200_000, 7);
-        try (EchoServer server = server().start(); TestClient client = TestClient.connect(server)) {
-            CompletableFuture<Void> sent = client.sendInBackground(payload).thenRun(() -> {
-                try {
-                    client.shutdownOutput();
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            byte[] echoed = client.readToEnd(); // ends only when the server closes after the last byte
-            sent.join();
-            assertArrayEquals(payload, echoed);
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().active() == 0);
-        }
-    }
-
-    @Test
-    void aPeerResetMidStreamLeavesTheOthersServed() throws IOException {
-        try (EchoServer server = server().start(); TestClient survivor = TestClient.connect(server)) {
-            TestClient victim = TestClient.connect(server);
-            victim.send(TestClient.randomBytes(100_000, 3)); // echo still in flight when the reset lands
-            victim.reset();
-
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().active() == 1);
-            byte[] ping = "still there?".getBytes(StandardCharsets.UTF_8);
-            assertArrayEquals(ping, survivor.echo(ping));
-            assertEquals(0, server.stats().errors(), "a reset is an ordinary end, not an error");
-        }
-    }
-
-    @Test
-    void stopsReadingFromAPeerThatDoesNotReadItsEchoAndLosesNothing() throws IOException {
-        int bufferCap = 4096;
-        // Larger than every kernel buffer between the two ends, so the sender must end up blocked.
-        byte[] payload = TestClient.randomBytes(64 << 20, 11);
-        try (EchoServer server = server().bufferSize(bufferCap).start(); TestClient client = TestClient.connect(server)) {
-            CompletableFuture<Void> sent = client.sendInBackground(payload);
-
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
-                    .until(new Stalled(() -> server.stats().bytesIn()));
-            Stats stalled = server.stats();
-            assertFalse(sent.isDone(), "the client could send everything: the server kept reading");
-            assertTrue(stalled.bytesIn() - stalled.bytesOut() <= bufferCap,
-                    "server holds " + (stalled.bytesIn() - stalled.bytesOut()) + " unechoed bytes, more than one buffer");
-
-            assertArrayEquals(payload, client.readExactly(payload.length)); // draining resumes the echo
-            sent.join();
-        }
-    }
-
-    @Test
-    void refusesConnectionsBeyondTheLimitAndServesAgainWhenOneLeaves() throws IOException {
-        byte[] ping = {1, 2, 3};
-        try (EchoServer server = server().maxConnections(2).start();
-             TestClient first = TestClient.connect(server);
-             TestClient second = TestClient.connect(server)) {
-            assertArrayEquals(ping, first.echo(ping));
-            assertArrayEquals(ping, second.echo(ping)); // both admitted and served
-
-            try (TestClient third = TestClient.connect(server)) {
-                assertEquals(-1, third.read(), "the connection beyond the limit is closed at once");
-            }
-            assertEquals(1, server.stats().rejected());
-            assertEquals(2, server.stats().active());
-
-            first.close();
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().active() == 1);
-            try (TestClient fourth = TestClient.connect(server)) {
-                assertArrayEquals(ping, fourth.echo(ping));
-            }
-            assertEquals(3, server.stats().accepted());
-        }
     }
 
     @Test
@@ -378,29 +219,5 @@ class EngineConformanceTest {
              TestClient client = TestClient.connect(server)) {
             assertArrayEquals(new byte[] {4, 2}, client.echo(new byte[] {4, 2}));
         }
-    }
-
-    /** True once a counter has not moved between two polls. */
-    private static final class Stalled implements java.util.concurrent.Callable<Boolean> {
-        private final java.util.function.LongSupplier counter;
-        private long previous = -1;
-
-        Stalled(java.util.function.LongSupplier counter) {
-            this.counter = counter;
-        }
-
-        @Override
-        public Boolean call() {
-            long now = counter.getAsLong();
-            boolean stalled = now > 0 && now == previous;
-            previous = now;
-            return stalled;
-        }
-    }
-
-    private static long crc(byte[] bytes) {
-        CRC32 crc = new CRC32();
-        crc.update(bytes);
-        return crc.getValue();
     }
 }

@@ -6,8 +6,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** A plain blocking client for tests: every read has a timeout, so a broken server fails a test instead of hanging it. */
 public final class TestClient implements AutoCloseable {
@@ -19,11 +22,26 @@ public final class TestClient implements AutoCloseable {
     private final OutputStream out;
 
     public TestClient(InetSocketAddress address) throws IOException {
-        socket = new Socket();
-        socket.connect(address, READ_TIMEOUT_MILLIS);
+        this(connected(address));
+    }
+
+    /** A client over a socket already connected (a TLS one, say); every read is given the timeout. */
+    public TestClient(Socket connected) throws IOException {
+        socket = connected;
         socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         in = socket.getInputStream();
         out = socket.getOutputStream();
+    }
+
+    private static Socket connected(InetSocketAddress address) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.connect(address, READ_TIMEOUT_MILLIS);
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
     }
 
     public static TestClient connect(EchoServer server) throws IOException {
@@ -63,6 +81,27 @@ public final class TestClient implements AutoCloseable {
         byte[] echoed = readExactly(bytes.length);
         sent.join();
         return echoed;
+    }
+
+    /**
+     * Whether the server turned this connection away: it ends the stream (an accept-and-close) or resets
+     * it (a refusal in the kernel or by {@code WSAAccept}) without sending anything.
+     */
+    public boolean isRefused() throws IOException {
+        try {
+            return in.read() == -1;
+        } catch (SocketException reset) {
+            return true;
+        }
+    }
+
+    /** True if {@code bytes} came back exactly; false if the server refused or ended the connection instead. */
+    public boolean echoOrRefused(byte[] bytes) throws IOException {
+        try {
+            return Arrays.equals(bytes, echo(bytes));
+        } catch (SocketException | CompletionException refused) {
+            return false;
+        }
     }
 
     public byte[] readToEnd() throws IOException {

@@ -1,0 +1,23 @@
+package dev.loomecho;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The targets the wire-level conformance suite runs against. */
+final class EchoTargets {
+
+    private EchoTargets() {
+    }
+
+    /**
+     * Every engine in this JVM (or those named in {@code loomecho.test.engines}, as for
+     * {@link EngineConformanceTest}), then every other kind of target this machine can run.
+     */
+    static List<EchoTarget> all() {
+        List<EchoTarget> targets = new ArrayList<>();
+        for (Engine engine : EngineConformanceTest.engines()) {
+            targets.add(new EngineTarget(engine));
+        }
+        return targets;
+    }
+}
