@@ -7,6 +7,7 @@ import dev.loomecho.engine.IdleReaper;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.metrics.MetricsEndpoint;
+import dev.loomecho.tls.ServerTls;
 import dev.loomecho.udp.UdpEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -31,6 +32,8 @@ public final class EchoServer implements AutoCloseable {
     private final EchoEngine engine;
     private final IdleReaper idleReaper;
     private final InetSocketAddress address;
+    private final ServerTls tls;
+    private final InetSocketAddress tlsAddress;
     private final UdpEcho udp;
     private final MetricsEndpoint metrics;
     private final ControlEndpoint control;
@@ -40,16 +43,20 @@ public final class EchoServer implements AutoCloseable {
     private EchoServer(ServerConfig config) throws IOException {
         this.config = config;
         this.connections = new Connections(config);
-        this.engine = config.engine().create(config, connections);
+        // Keys and certificates first: made in memory, they hold nothing a failed start would have to release.
+        this.tls = config.tls().map(ServerTls::create).orElse(null);
+        this.engine = config.engine().create(config, connections, tls);
         // Settles (and logs, once per JVM) which supervisor runs, before any thread of the server starts.
         Supervision supervision = engine.supervision();
         log.debug("starting engine {} (supervision {})", config.engine().cliName(), supervision);
         this.address = engine.start();
+        this.tlsAddress = startOrCloseAll(engine::tlsAddress);
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);
         this.control = startOrCloseAll(this::startControl);
         this.idleReaper = startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
-        log.debug("listening on {}", Listeners.describe(address));
+        log.debug("listening on {}{}", Listeners.describe(address),
+                tlsAddress == null ? "" : ", TLS on " + Listeners.describe(tlsAddress));
     }
 
     /** A builder holding every default; finish it with {@code start()}. */
@@ -117,6 +124,42 @@ public final class EchoServer implements AutoCloseable {
         return address.getPort();
     }
 
+    /**
+     * The TLS listener's port (real when the configured one was 0). Throws {@link IllegalStateException}
+     * when the server has no TLS listener.
+     */
+    public int tlsPort() {
+        return tlsAddress().getPort();
+    }
+
+    /** The TLS listener's address; throws {@link IllegalStateException} when there is none. */
+    public InetSocketAddress tlsAddress() {
+        requireTls();
+        return tlsAddress;
+    }
+
+    /**
+     * The TLS listener's keys and what a client needs to trust it: {@code tls().caCertificate()},
+     * {@code tls().clientContext()}, {@code tls().trustManager()}, {@code tls().issueClientCertificate(name)}.
+     * Throws {@link IllegalStateException} when the server has no TLS listener.
+     */
+    public ServerTls tls() {
+        requireTls();
+        return tls;
+    }
+
+    /** Whether the server has a TLS listener ({@code builder().tls(...)}, {@code --tls-port}). */
+    public boolean hasTls() {
+        return tls != null;
+    }
+
+    private void requireTls() {
+        if (tls == null) {
+            throw new IllegalStateException("this server has no TLS listener: start it with "
+                    + "EchoServer.builder().tls(TlsConfig.defaults()) (or --tls-port)");
+        }
+    }
+
     public InetSocketAddress address() {
         return address;
     }
@@ -146,7 +189,7 @@ public final class EchoServer implements AutoCloseable {
      * available on the selector engine.
      */
     public void faults(Faults faults) {
-        ServerConfig.requireFaultsSupported(config.engine(), faults);
+        ServerConfig.requireFaultsSupported(config.engine(), config.tls(), faults);
         connections.faults(faults);
     }
 
@@ -242,6 +285,7 @@ public final class EchoServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "EchoServer[" + Listeners.describe(address) + ", engine " + config.engine().cliName() + "]";
+        return "EchoServer[" + Listeners.describe(address) + (tlsAddress == null ? "" : ", TLS " + Listeners.describe(tlsAddress))
+                + ", engine " + config.engine().cliName() + "]";
     }
 }

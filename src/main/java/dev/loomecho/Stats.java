@@ -13,8 +13,15 @@ package dev.loomecho;
  * @param udpEchoed  UDP datagrams echoed
  * @param udpDropped UDP datagrams not answered: refused by the reflection guards or the per-source rate
  *                   limit, or whose reply could not be sent (e.g. no route back to a spoofed source)
+ * @param tls        the TLS listener's share of the TCP counters above, and its failed handshakes
  */
 public record Stats(
         long accepted, long active, long rejected, long bytesIn, long bytesOut, long idleClosed, long errors,
-        long udpEchoed, long udpDropped) {
+        long udpEchoed, long udpDropped, TlsStats tls) {
+
+    /** Counters of a server without a TLS listener. */
+    public Stats(long accepted, long active, long rejected, long bytesIn, long bytesOut, long idleClosed, long errors,
+                 long udpEchoed, long udpDropped) {
+        this(accepted, active, rejected, bytesIn, bytesOut, idleClosed, errors, udpEchoed, udpDropped, TlsStats.NONE);
+    }
 }

@@ -2,6 +2,7 @@ package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
 import dev.loomecho.Stats;
+import dev.loomecho.TlsStats;
 import dev.loomecho.fault.Faults;
 import java.io.Closeable;
 import java.io.IOException;
@@ -39,6 +40,7 @@ public final class Connections {
     private final Semaphore slots;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    private final Counters tlsCounters = new Counters();
     private final AtomicLong ids = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition emptied = lock.newCondition();
@@ -74,6 +76,12 @@ public final class Connections {
         return admit(channel, remoteOf(channel::getRemoteAddress));
     }
 
+    /** {@link #admit(SocketChannel)} for a socket the TLS listener accepted: counted as TLS. */
+    public Connection admitTls(SocketChannel channel) {
+        noDelay(channel);
+        return admit(channel, remoteOf(channel::getRemoteAddress), tlsCounters);
+    }
+
     /** {@link #admit(Closeable, SocketAddress)} for an asynchronous socket. */
     public Connection admit(AsynchronousSocketChannel channel) {
         noDelay(channel);
@@ -98,6 +106,10 @@ public final class Connections {
      * server is full, in which case the channel has already been closed and counted as rejected.
      */
     public Connection admit(Closeable channel, SocketAddress remote) {
+        return admit(channel, remote, counters);
+    }
+
+    private Connection admit(Closeable channel, SocketAddress remote, Counters counters) {
         if (stopping) {
             closeQuietly(channel); // accepted just before the listener closed: too late to be served
             return null;
@@ -109,10 +121,11 @@ public final class Connections {
         }
         // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
         boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
-        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic);
+        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters);
         counters.accepted.increment();
         ConnectionEvents.opened(connection);
         live.add(connection);
+        counters.active.increment();
         // closeAll() may have set the flag and walked the set just before our add, and so missed this
         // connection. We add, then read the flag; closeAll writes the flag, then reads the set: one of
         // the two sees the other, so either closeAll closes the connection or we do, here.
@@ -124,6 +137,7 @@ public final class Connections {
     }
 
     void release(Connection connection) {
+        connection.counters().active.decrement(); // release runs once per connection, from its close
         if (live.remove(connection)) {
             long lifetime = System.nanoTime() - connection.openedNanos();
             ConnectionEvents.closed(connection, lifetime);
@@ -138,8 +152,13 @@ public final class Connections {
         }
     }
 
-    Counters counters() {
-        return counters;
+    Counters tlsCounters() {
+        return tlsCounters;
+    }
+
+    /** A TLS handshake failed: the client or the server refused the other, or the client left mid-way. */
+    public void handshakeFailed() {
+        tlsCounters.handshakeFailures.increment();
     }
 
     Set<Connection> live() {
@@ -150,10 +169,19 @@ public final class Connections {
         return live.size();
     }
 
-    /** The TCP counters, with the UDP ones passed in (they live in the UDP echo, not here). */
+    /**
+     * The TCP counters (both listeners), with the UDP ones passed in (they live in the UDP echo, not
+     * here). Each TLS counter is read once and added to the plain one, so a total is exactly its two
+     * listeners' sum; the active gauges are read a moment apart and may differ by a connection in flight.
+     */
     public Stats snapshot(long udpEchoed, long udpDropped) {
-        return new Stats(counters.accepted.sum(), live.size(), counters.rejected.sum(), counters.bytesIn.sum(),
-                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum(), udpEchoed, udpDropped);
+        TlsStats tls = new TlsStats(tlsCounters.accepted.sum(), tlsCounters.active.sum(), tlsCounters.rejected.sum(),
+                tlsCounters.bytesIn.sum(), tlsCounters.bytesOut.sum(), tlsCounters.idleClosed.sum(),
+                tlsCounters.errors.sum(), tlsCounters.handshakeFailures.sum());
+        return new Stats(counters.accepted.sum() + tls.accepted(), live.size(),
+                counters.rejected.sum() + tls.rejected(), counters.bytesIn.sum() + tls.bytesIn(),
+                counters.bytesOut.sum() + tls.bytesOut(), counters.idleClosed.sum() + tls.idleClosed(),
+                counters.errors.sum() + tls.errors(), udpEchoed, udpDropped, tls);
     }
 
     /** Waits until no connection is open, or the timeout passes. Returns whether all are gone. */
@@ -189,7 +217,7 @@ public final class Connections {
 
     void closeIdle(Connection connection) {
         if (connection.closeOnce()) {
-            counters.idleClosed.increment();
+            connection.counters().idleClosed.increment();
             Disconnects.log.debug("{} made no progress for the idle timeout; closed", connection);
         }
     }
