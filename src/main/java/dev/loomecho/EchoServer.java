@@ -96,7 +96,8 @@ public final class EchoServer implements AutoCloseable {
 
     private MetricsEndpoint startMetrics() throws IOException {
         return config.metricsPort() < 0 ? null : MetricsEndpoint.start(
-                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), this::stats);
+                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), tls != null,
+                this::stats);
     }
 
     /** Only here is {@link ControlEndpoint} loaded, so embedders without Gson never need it with the port off. */

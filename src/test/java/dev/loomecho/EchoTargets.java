@@ -11,12 +11,18 @@ final class EchoTargets {
 
     /**
      * Every engine in this JVM (or those named in {@code loomecho.test.engines}, as for
-     * {@link EngineConformanceTest}), then every other kind of target this machine can run.
+     * {@link EngineConformanceTest}), the same over TLS for each engine that serves it, then every other
+     * kind of target this machine can run.
      */
     static List<EchoTarget> all() {
         List<EchoTarget> targets = new ArrayList<>();
         for (Engine engine : EngineConformanceTest.engines()) {
             targets.add(new EngineTarget(engine));
+        }
+        for (Engine engine : EngineConformanceTest.engines()) {
+            if (engine.servesTls()) {
+                targets.add(new TlsEngineTarget(engine));
+            }
         }
         return targets;
     }

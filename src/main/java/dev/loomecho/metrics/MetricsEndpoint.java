@@ -28,14 +28,17 @@ public final class MetricsEndpoint implements AutoCloseable {
         this.http = http;
     }
 
-    /** Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels. */
-    public static MetricsEndpoint start(InetSocketAddress address, String engine, Supplier<Stats> stats)
+    /**
+     * Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels; with
+     * {@code tls}, each connection metric per listener (see {@code PrometheusText}).
+     */
+    public static MetricsEndpoint start(InetSocketAddress address, String engine, boolean tls, Supplier<Stats> stats)
             throws IOException {
         HttpServer http = Listeners.bindHttp(address, "metrics");
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
         http.setExecutor(endpoint.threads);
         // A context matches every path it prefixes (/metricsXYZ, /metrics/x): respond() answers only its own.
-        http.createContext(PATH, exchange -> endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read())));
+        http.createContext(PATH, exchange -> endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read(), tls)));
         http.start();
         return endpoint;
     }

@@ -15,6 +15,7 @@ import dev.loomecho.ServerConfig;
 import dev.loomecho.TestClient;
 import dev.loomecho.ThreadDumps;
 import dev.loomecho.cli.Main;
+import dev.loomecho.fault.FaultFlag;
 import dev.loomecho.fault.Faults;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -63,7 +64,8 @@ class ControlEndpointTest {
             assertEquals(-1, body.get("reset-after").getAsLong());
             assertEquals(1000, body.get("read-bandwidth").getAsLong());
             assertEquals(0.5, body.get("toxicity").getAsDouble());
-            assertEquals(8, body.size(), "every fault, so the answer can be PUT back as it is");
+            assertEquals(false, body.get("tls-stall-handshake").getAsBoolean(), "a switch is a JSON boolean");
+            assertEquals(FaultFlag.values().length, body.size(), "every fault, so the answer can be PUT back as it is");
             assertEquals(200, control.put("/faults", response.body()).statusCode());
             assertEquals(faults, server.faults(), "GET's answer, PUT back, changes nothing");
         }
@@ -135,7 +137,8 @@ class ControlEndpointTest {
                 assertEquals(1, stats.get("active").getAsLong());
                 assertEquals(5, stats.get("bytesIn").getAsLong());
                 assertEquals(5, stats.get("bytesOut").getAsLong());
-                assertEquals(9, stats.size(), "every field of Stats");
+                assertEquals(0, stats.getAsJsonObject("tls").get("accepted").getAsLong(), "no TLS listener");
+                assertEquals(10, stats.size(), "every field of Stats");
             }
         }
     }
