@@ -7,7 +7,6 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -15,12 +14,12 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * The JDK's own key and trust managers over in-memory key stores, so every check (PKIX path
- * validation, expiry, key usage) is the JDK's, not ours. Nothing here touches a file.
+ * The JDK's own trust managers over in-memory key stores, so every check of a peer (PKIX path
+ * validation, expiry, key usage) is the JDK's, not ours; and the key managers that present our own
+ * key. Nothing here touches a file.
  */
 final class KeyStores {
 
-    private static final char[] IN_MEMORY = new char[0]; // the store never leaves memory, so no password
 
     private KeyStores() {
     }
@@ -45,22 +44,9 @@ final class KeyStores {
         }
     }
 
-    /** The JDK's PKIX key manager holding one key and its chain. */
+    /** A key manager holding one key and its chain in memory (see {@link HeldKeyManager} for why not the JDK's). */
     static X509ExtendedKeyManager holding(PrivateKey key, List<X509Certificate> chain) {
-        try {
-            KeyStore store = emptyStore();
-            store.setKeyEntry("key", key, IN_MEMORY, chain.toArray(X509Certificate[]::new));
-            KeyManagerFactory factory = KeyManagerFactory.getInstance("PKIX");
-            factory.init(store, IN_MEMORY);
-            for (KeyManager manager : factory.getKeyManagers()) {
-                if (manager instanceof X509ExtendedKeyManager x509) {
-                    return x509;
-                }
-            }
-            throw new IllegalStateException("the JDK's PKIX KeyManagerFactory made no X509ExtendedKeyManager");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot hold the " + key.getAlgorithm() + " key", e);
-        }
+        return new HeldKeyManager(key, chain, false);
     }
 
     /** A TLS context with these managers; {@code keyManager} may be null (a client without a certificate). */

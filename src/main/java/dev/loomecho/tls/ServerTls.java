@@ -71,7 +71,7 @@ public final class ServerTls {
     }
 
     private SSLContext serverContext(PrivateKey key, List<X509Certificate> chain, X509TrustManager clientTrust) {
-        return KeyStores.context(new ServerKeyManager(KeyStores.holding(key, chain), !config.alpn().isEmpty()), clientTrust);
+        return KeyStores.context(new HeldKeyManager(key, chain, !config.alpn().isEmpty()), clientTrust);
     }
 
     public TlsConfig config() {
