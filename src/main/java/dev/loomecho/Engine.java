@@ -21,7 +21,7 @@ public enum Engine {
             FaultSupport.ALL, true),
     COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains", FaultSupport.ALL_BUT_RESET, false),
     FUTURE("asynchronous channels + Future.get() on a virtual thread per connection", FaultSupport.ALL_BUT_RESET, false),
-    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops", FaultSupport.NONE, false);
+    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops", FaultSupport.NONE, true);
 
     private final String mechanism;
     private final FaultSupport faultSupport;
@@ -33,7 +33,10 @@ public enum Engine {
         this.servesTls = servesTls;
     }
 
-    /** Whether the engine has a TLS listener ({@code --tls-port}): the blocking ones, with {@code SSLSocket}. */
+    /**
+     * Whether the engine has a TLS listener ({@code --tls-port}): the blocking ones with an
+     * {@code SSLSocket}, the selector with an {@code SSLEngine}.
+     */
     public boolean servesTls() {
         return servesTls;
     }
@@ -72,7 +75,7 @@ public enum Engine {
             case PLATFORM -> ThreadPerConnectionEngine.onPlatformThreads(config, connections, tls);
             case COMPLETION -> new CompletionEngine(config, connections);
             case FUTURE -> new FutureEngine(config, connections);
-            case SELECTOR -> new SelectorEngine(config, connections);
+            case SELECTOR -> new SelectorEngine(config, connections, tls);
         };
     }
 

@@ -82,6 +82,11 @@ public final class Connections {
         return admit(channel, remoteOf(channel::getRemoteAddress), tlsCounters);
     }
 
+    /** {@link #admit(Closeable, SocketAddress)} for the TLS listener's socket, closed by {@code channel}: counted as TLS. */
+    public Connection admitTls(Closeable channel, SocketAddress remote) {
+        return admit(channel, remote, tlsCounters);
+    }
+
     /** {@link #admit(Closeable, SocketAddress)} for an asynchronous socket. */
     public Connection admit(AsynchronousSocketChannel channel) {
         noDelay(channel);

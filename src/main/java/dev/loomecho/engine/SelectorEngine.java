@@ -1,6 +1,9 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.tls.ServedCertificate;
+import dev.loomecho.tls.ServerTls;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -27,22 +30,36 @@ import java.nio.channels.SocketChannel;
  * <p>Only the selector thread reads, writes and changes interest ops. Other threads only close channels
  * (the listener on stop, connections on idle timeout or shutdown): a registered channel's descriptor is
  * released at the selector's next select, which each such close wakes, or when the selector closes.
+ *
+ * <p>TLS: a second listener on the same selector, whose connections are {@link TlsSession}s, the
+ * {@code SSLEngine}'s state machine driven by the same readiness events.
  */
 public final class SelectorEngine implements EchoEngine {
 
+    /** What a connection does when its socket is ready: a plain {@link Session}, or a {@link TlsSession}. */
+    interface Handler {
+        void onReadable();
+
+        void onWritable();
+    }
+
     private final ServerConfig config;
     private final Connections connections;
+    private final ServerTls tls; // null: no TLS listener
     private final AcceptFailures acceptFailures = new AcceptFailures();
     private Selector selector;
     private ServerSocketChannel listener;
+    private ServerSocketChannel tlsListener;
     private SelectionKey acceptKey;
+    private SelectionKey tlsAcceptKey;
     private long acceptPausedUntil;
     private volatile boolean running = true;
     private Thread selectorThread;
 
-    public SelectorEngine(ServerConfig config, Connections connections) {
+    public SelectorEngine(ServerConfig config, Connections connections, ServerTls tls) {
         this.config = config;
         this.connections = connections;
+        this.tls = tls;
     }
 
     @Override
@@ -52,9 +69,18 @@ public final class SelectorEngine implements EchoEngine {
             listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
             listener.configureBlocking(false);
             acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
+            if (tls != null) {
+                tlsListener = Listeners.bind(ServerSocketChannel.open(), config.tlsAddress(), config.reusePort(),
+                        "listen for TLS", ServerSocketChannel::bind);
+                tlsListener.configureBlocking(false);
+                tlsAcceptKey = tlsListener.register(selector, SelectionKey.OP_ACCEPT);
+            }
         } catch (IOException | RuntimeException e) {
             if (listener != null) {
                 Listeners.close(listener);
+            }
+            if (tlsListener != null) {
+                Listeners.close(tlsListener);
             }
             selector.close();
             throw e;
@@ -77,21 +103,28 @@ public final class SelectorEngine implements EchoEngine {
         }
     }
 
+    @Override
+    public InetSocketAddress tlsAddress() throws IOException {
+        return tlsListener == null ? null : (InetSocketAddress) tlsListener.getLocalAddress();
+    }
+
     private void dispatch(SelectionKey key) {
         try {
             if (key == acceptKey) {
-                acceptAll();
+                acceptAll(listener, false);
+            } else if (key == tlsAcceptKey) {
+                acceptAll(tlsListener, true);
             } else if (key.isReadable()) {
-                ((Session) key.attachment()).onReadable();
+                ((Handler) key.attachment()).onReadable();
             } else if (key.isWritable()) {
-                ((Session) key.attachment()).onWritable();
+                ((Handler) key.attachment()).onWritable();
             }
         } catch (CancelledKeyException closedElsewhere) {
             // closed by the idle reaper or the shutdown between select() and now: nothing to do
         }
     }
 
-    private void acceptAll() {
+    private void acceptAll(ServerSocketChannel listener, boolean secure) {
         while (true) {
             SocketChannel channel;
             try {
@@ -105,8 +138,25 @@ public final class SelectorEngine implements EchoEngine {
             if (channel == null) {
                 return; // no more pending connections
             }
-            admit(channel);
+            if (secure) {
+                admitTls(channel);
+            } else {
+                admit(channel);
+            }
         }
+    }
+
+    /**
+     * How a connection's channel is closed. Another thread (the idle reaper, the shutdown) may close it;
+     * the close only completes at the selector's next select, so such a close also wakes the selector.
+     */
+    private Closeable closer(SocketChannel channel) {
+        return () -> {
+            channel.close();
+            if (Thread.currentThread() != selectorThread) {
+                selector.wakeup();
+            }
+        };
     }
 
     private void admit(SocketChannel channel) {
@@ -114,14 +164,7 @@ public final class SelectorEngine implements EchoEngine {
             channel.configureBlocking(false);
             Connections.noDelay(channel);
             Session session = new Session(channel);
-            // Another thread (the idle reaper, the shutdown) may close this channel; the close only
-            // completes at the selector's next select, so such a close also wakes the selector.
-            session.connection = connections.admit(() -> {
-                channel.close();
-                if (Thread.currentThread() != selectorThread) {
-                    selector.wakeup();
-                }
-            }, channel.getRemoteAddress());
+            session.connection = connections.admit(closer(channel), channel.getRemoteAddress());
             if (session.connection != null) {
                 session.key = channel.register(selector, SelectionKey.OP_READ, session);
             }
@@ -135,8 +178,33 @@ public final class SelectorEngine implements EchoEngine {
         }
     }
 
+    /** A TLS connection: its session starts the handshake, which waits for the ClientHello first. */
+    private void admitTls(SocketChannel channel) {
+        Connection connection = null;
+        try {
+            channel.configureBlocking(false);
+            Connections.noDelay(channel);
+            TlsSession session = new TlsSession(channel, tls.serverEngine(ServedCertificate.VALID), connections,
+                    config.bufferSize());
+            connection = connections.admitTls(closer(channel), channel.getRemoteAddress());
+            if (connection != null) {
+                session.start(connection, channel.register(selector, SelectionKey.OP_READ, session));
+            }
+        } catch (IOException e) {
+            Disconnects.log.debug("accepted TLS socket failed before registration: {}", e.toString());
+            if (connection != null) {
+                connection.close();
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing more to release
+            }
+        }
+    }
+
     /** One connection's state: its buffer, and the echo still to be written, if any. */
-    private final class Session {
+    private final class Session implements Handler {
         private final SocketChannel channel;
         private final ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
         private Connection connection;
@@ -148,7 +216,8 @@ public final class SelectorEngine implements EchoEngine {
             this.channel = channel;
         }
 
-        void onReadable() {
+        @Override
+        public void onReadable() {
             try {
                 ByteBuffer buffer = readBuffer.forReading();
                 int n = channel.read(buffer);
@@ -169,7 +238,8 @@ public final class SelectorEngine implements EchoEngine {
             }
         }
 
-        void onWritable() {
+        @Override
+        public void onWritable() {
             try {
                 writePending();
             } catch (IOException e) {
@@ -193,6 +263,9 @@ public final class SelectorEngine implements EchoEngine {
     private void pauseAccepting(IOException failure) {
         acceptFailures.record(failure);
         acceptKey.interestOps(0);
+        if (tlsAcceptKey != null) {
+            tlsAcceptKey.interestOps(0);
+        }
         acceptPausedUntil = System.nanoTime() + AcceptFailures.BACKOFF.toNanos();
     }
 
@@ -201,6 +274,9 @@ public final class SelectorEngine implements EchoEngine {
             acceptPausedUntil = 0;
             try {
                 acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                if (tlsAcceptKey != null) {
+                    tlsAcceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                }
             } catch (CancelledKeyException stopped) {
                 // stopAccepting() closed the listener meanwhile (a validity check first could not rule that out)
             }
@@ -218,6 +294,9 @@ public final class SelectorEngine implements EchoEngine {
     @Override
     public void stopAccepting() {
         Listeners.close(listener);
+        if (tlsListener != null) {
+            Listeners.close(tlsListener);
+        }
         selector.wakeup();
     }
 

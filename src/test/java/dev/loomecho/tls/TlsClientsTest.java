@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.loomecho.EchoServer;
+import dev.loomecho.Engine;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.TlsFaults;
 import java.io.IOException;
@@ -19,10 +20,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Real TLS clients against the embedded server: openssl s_client, Python's ssl module and a JDK client
- * in a JVM of its own. Each sees the echo byte for byte (NULs included) and each TLS fault in its own way.
+ * in a JVM of its own. Each sees the echo byte for byte (NULs included) and each TLS fault in its own way
+ * (faults on the virtual engine); ALPN, protocols and client certificates on every engine that serves TLS.
  */
 @Timeout(120)
 class TlsClientsTest {
@@ -31,7 +35,12 @@ class TlsClientsTest {
     Path dir;
 
     private EchoServer start(TlsConfig tls, Faults faults) throws Exception {
-        EchoServer server = EchoServer.builder().port(0).tls(tls).faults(faults).drainTimeout(Duration.ZERO).start();
+        return start(Engine.VIRTUAL, tls, faults);
+    }
+
+    private EchoServer start(Engine engine, TlsConfig tls, Faults faults) throws Exception {
+        EchoServer server = EchoServer.builder().port(0).engine(engine).tls(tls).faults(faults)
+                .drainTimeout(Duration.ZERO).start();
         Files.writeString(dir.resolve("ca.pem"), server.tls().caCertificatePem());
         return server;
     }
@@ -50,9 +59,10 @@ class TlsClientsTest {
         }
     }
 
-    @Test
-    void opensslNegotiatesAlpnAndIsRefusedWithoutAProtocolInCommon() throws Exception {
-        try (EchoServer server = start(TlsConfig.builder().alpn("h2", "http/1.1").build(), Faults.NONE)) {
+    @ParameterizedTest(name = "engine {0}")
+    @EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM", "SELECTOR"})
+    void opensslNegotiatesAlpnAndIsRefusedWithoutAProtocolInCommon(Engine engine) throws Exception {
+        try (EchoServer server = start(engine, TlsConfig.builder().alpn("h2", "http/1.1").build(), Faults.NONE)) {
             String agreed = opensslSession(server, "-alpn", "http/1.1,h2");
             assertTrue(agreed.contains("ALPN protocol: h2"), agreed);
             String refused = opensslSession(server, "-alpn", "spdy/3");
@@ -89,9 +99,10 @@ class TlsClientsTest {
         }
     }
 
-    @Test
-    void opensslCannotUseTls13WhenTheServerOffersOnlyTls12() throws Exception {
-        try (EchoServer server = start(TlsConfig.builder().protocols("TLSv1.2").build(), Faults.NONE)) {
+    @ParameterizedTest(name = "engine {0}")
+    @EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM", "SELECTOR"})
+    void opensslCannotUseTls13WhenTheServerOffersOnlyTls12(Engine engine) throws Exception {
+        try (EchoServer server = start(engine, TlsConfig.builder().protocols("TLSv1.2").build(), Faults.NONE)) {
             assertTrue(opensslSession(server).contains("Protocol  : TLSv1.2"));
             String refused = opensslSession(server, "-tls1_3");
             assertTrue(refused.contains("alert protocol version"), refused);
@@ -134,9 +145,10 @@ class TlsClientsTest {
                 print(type(e).__name__, e)
             """;
 
-    @Test
-    void pythonWithAClientCertificateIsServedUnderNeedAndWithoutOneIsRefused() throws Exception {
-        try (EchoServer server = start(TlsConfig.builder().clientAuth(ClientAuth.NEED).build(), Faults.NONE)) {
+    @ParameterizedTest(name = "engine {0}")
+    @EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM", "SELECTOR"})
+    void pythonWithAClientCertificateIsServedUnderNeedAndWithoutOneIsRefused(Engine engine) throws Exception {
+        try (EchoServer server = start(engine, TlsConfig.builder().clientAuth(ClientAuth.NEED).build(), Faults.NONE)) {
             server.tls().issueClientCertificate("python").writePem(dir, "python");
             String withCertificate = python(server, "--cert", "python.pem", "python-key.pem");
             assertTrue(withCertificate.startsWith("echoed TLSv1.3"), withCertificate);

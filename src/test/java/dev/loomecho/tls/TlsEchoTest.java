@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
@@ -27,9 +28,9 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The TLS listener of each engine that has one, seen from a Java client: echo, counters, the TLS faults. */
+/** The TLS listener of each engine that has one, seen from a Java client: echo, counters, the TLS faults (where the engine injects faults). */
 @ParameterizedClass(name = "engine {0}")
-@EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM"})
+@EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM", "SELECTOR"})
 @Timeout(60)
 class TlsEchoTest {
 
@@ -37,6 +38,8 @@ class TlsEchoTest {
     Engine engine;
 
     private EchoServer start(TlsConfig tls, Faults faults) throws IOException {
+        assumeTrue(faults.isNone() || engine.faultSupport() != Engine.FaultSupport.NONE, "the " + engine.cliName()
+                + " engine injects no faults");
         return EchoServer.builder().port(0).engine(engine).tls(tls).faults(faults).drainTimeout(Duration.ZERO).start();
     }
 
@@ -126,6 +129,7 @@ class TlsEchoTest {
 
     @Test
     void aStalledHandshakeNeverAnswersAndTheIdleTimeoutEndsIt() throws Exception {
+        assumeTrue(engine.faultSupport() != Engine.FaultSupport.NONE, "the " + engine.cliName() + " engine injects no faults");
         try (EchoServer server = EchoServer.builder().port(0).engine(engine).tls(TlsConfig.defaults())
                 .faults(Faults.NONE.withTls(TlsFaults.NONE.withStallHandshake(true)))
                 .idleTimeout(Duration.ofSeconds(2)).drainTimeout(Duration.ZERO).start()) {
@@ -193,6 +197,7 @@ class TlsEchoTest {
 
     @Test
     void certificateFaultsAreSetAtRuntimeForNewConnections() throws Exception {
+        assumeTrue(engine.faultSupport() != Engine.FaultSupport.NONE, "the " + engine.cliName() + " engine injects no faults");
         try (EchoServer server = start()) {
             try (SSLSocket valid = connect(server)) {
                 server.faults(Faults.NONE.withTls(TlsFaults.NONE.withCertWrongHost(true)));
@@ -230,7 +235,7 @@ class TlsEchoTest {
             assertArrayEquals(new byte[] {6}, new TestClient(socket).echo(new byte[] {6}));
             server.close();
             await().atMost(Duration.ofSeconds(5)).until(() -> Thread.getAllStackTraces().keySet().stream()
-                    .noneMatch(t -> t.getName().startsWith("loom-echo-accept")));
+                    .noneMatch(t -> t.getName().startsWith("loom-echo-accept") || t.getName().equals("loom-echo-selector")));
         }
         try (java.net.ServerSocket rebound = new java.net.ServerSocket()) {
             rebound.bind(new java.net.InetSocketAddress("127.0.0.1", port)); // the port is free again
