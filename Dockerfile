@@ -17,5 +17,11 @@ USER 10001
 EXPOSE 7007 9090 9091
 # java runs as PID 1, so `docker stop` (SIGTERM) reaches loom-echo directly: it drains and exits 0.
 # --bind 0.0.0.0: inside a container loopback is unreachable from outside; the platform's network isolates.
-ENTRYPOINT ["java", "--enable-preview", "-XX:MaxRAMPercentage=75", "-jar", "/app/loom-echo.jar", \
+# Memory budget for the 512 MiB limit of deploy/kubernetes.yaml: heap 35 % of the limit (179 MiB; an idle
+# connection needs 1.8 KB of it, 10,000 need 18 MiB), read buffers 128 MiB of direct memory (the pool caps
+# itself at 112 MiB: 10,000 idle connections hold 2.5 MiB, and about 1,500 of them can echo 64 KiB
+# messages at once; beyond that connections keep smaller buffers), metaspace and code cache about 60 MiB,
+# the JVM's own threads, GC and other native memory about 60 MiB: 430 MiB, leaving room for the kernel's
+# socket buffers charged to the container. The cgroup limit is what the JVM reads (MaxRAMPercentage).
+ENTRYPOINT ["java", "--enable-preview", "-XX:MaxRAMPercentage=35", "-XX:MaxDirectMemorySize=128m", "-jar", "/app/loom-echo.jar", \
             "serve", "--bind", "0.0.0.0", "--port", "7007", "--metrics-port", "9090"]

@@ -3,12 +3,22 @@
 #   ./run.sh                 start the server on 127.0.0.1:7007 (engine virtual), in the foreground
 #   ./run.sh test            run the whole test suite
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
+#   ./run.sh soak [--engine E|all] [--duration 60s] [--nmt]   mixed-abuse soak; exit 1 on a wrong echo or a leak
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
+#   ./run.sh seed-server MODEL --port PORT
+#                            a seed post's Winsock server (seeds/MODEL.c), built with mingw-w64, run under Wine
+#   ./run.sh lab [--quick]   the teaching lab (docs/LEARNING.md): platform vs virtual threads, the seeds, pinning
+#   ./run.sh docs            rewrite the code excerpts and thread-dump line numbers in the docs from the sources
 #   ./run.sh ARGS...         run the jar with ARGS, e.g. ./run.sh serve --port 9000 --engine selector
 # Finds a JDK 21+ by itself, builds with Maven (or ./mvnw, which fetches Maven, when mvn is missing), and
 # (re)builds target/loom-echo.jar when it is missing or older than the sources.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [[ "${1:-}" == seed-server ]]; then # C and Wine, no Java: see seeds/README.md
+  shift
+  exec seeds/seed-server.sh "$@"
+fi
 
 REQUIRED_JAVA=21
 TEMURIN_25=/usr/lib/jvm/temurin-25-jdk-amd64
@@ -131,9 +141,25 @@ case "${1:-}" in
     # The servers get the JVM options ./run.sh itself passes, so the benchmark runs them as users do.
     LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
     ;;
+  soak)
+    shift
+    build_if_stale
+    echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
+    maven -B -q -f bench/pom.xml package >&2
+    LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -cp bench/target/loom-echo-bench.jar dev.loomecho.bench.Soak "$@"
+    ;;
   image)
     build_if_stale
     make_image
+    ;;
+  lab)
+    shift
+    build_if_stale
+    JAVA_HOME="$JAVA_HOME" JAVA_OPTIONS="$(java_options)" exec bash lab/lab.sh "$@"
+    ;;
+  docs)
+    # DocSync uses only the JDK, so the source launcher runs it without a build (DocsMatchSourcesTest checks the same).
+    exec "$JAVA" src/test/java/dev/loomecho/docs/DocSync.java --update
     ;;
   "")
     build_if_stale

@@ -1,6 +1,7 @@
 package dev.loomecho;
 
 import dev.loomecho.control.ControlEndpoint;
+import dev.loomecho.engine.BufferTrimmer;
 import dev.loomecho.engine.Connections;
 import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
@@ -31,6 +32,7 @@ public final class EchoServer implements AutoCloseable {
     private final Connections connections;
     private final EchoEngine engine;
     private final IdleReaper idleReaper;
+    private final BufferTrimmer bufferTrimmer;
     private final InetSocketAddress address;
     private final ServerTls tls;
     private final InetSocketAddress tlsAddress;
@@ -55,6 +57,7 @@ public final class EchoServer implements AutoCloseable {
         this.metrics = startOrCloseAll(this::startMetrics);
         this.control = startOrCloseAll(this::startControl);
         this.idleReaper = startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
+        this.bufferTrimmer = startOrCloseAll(() -> new BufferTrimmer(connections.buffers()));
         log.debug("listening on {}{}", Listeners.describe(address),
                 tlsAddress == null ? "" : ", TLS on " + Listeners.describe(tlsAddress));
     }
@@ -225,6 +228,8 @@ public final class EchoServer implements AutoCloseable {
                 closeQuietly(metrics);
                 closeQuietly(udp);
                 closeQuietly(idleReaper);
+                closeQuietly(bufferTrimmer);
+                closeQuietly(connections.buffers()); // every connection has given its buffer back by now
                 closed.complete(null);
                 log.debug("{} closed", Listeners.describe(address));
                 if (interrupted) {

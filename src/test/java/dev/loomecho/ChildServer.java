@@ -65,14 +65,27 @@ public final class ChildServer implements AutoCloseable {
         return start(Map.of(), openFileLimit, launch, args);
     }
 
+    /**
+     * Starts {@code serve --port 0 ARGS} from {@code jar} under {@code prefix}, a command that runs the rest
+     * of its arguments, e.g. {@code setpriv ... prlimit --nproc=70 --}.
+     */
+    public static ChildServer startCommand(List<String> prefix, Path jar, String... args) throws IOException {
+        return start(Map.of(), 0, prefix, List.of("-jar", jar.toString()), args);
+    }
+
     private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
                                      String... args) throws IOException {
+        return start(environment, openFileLimit, List.of(), launch, args);
+    }
+
+    private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> prefix,
+                                     List<String> launch, String... args) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
         java.addAll(List.of("serve", "--port", "0"));
         java.addAll(List.of(args));
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(prefix);
         if (openFileLimit > 0) {
             command.addAll(List.of("bash", "-c", "ulimit -n " + openFileLimit + " && exec \"$@\"", "bash"));
         }

@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import dev.loomecho.seeds.SeedTarget;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,6 +25,7 @@ final class EchoTargets {
                 targets.add(new TlsEngineTarget(engine));
             }
         }
+        targets.addAll(SeedTarget.all()); // the seeds' Winsock servers under Wine (skipped without it)
         return targets;
     }
 }

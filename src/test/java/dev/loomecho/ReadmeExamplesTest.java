@@ -24,11 +24,13 @@ class ReadmeExamplesTest {
 
     @Test
     void embeddingExample() throws Exception {
+        // docs:begin embedding-example
         try (EchoServer echo = EchoServer.builder().port(0).engine(Engine.VIRTUAL).start();
              MyClient client = new MyClient("127.0.0.1", echo.port())) {
             assertEquals("ping", client.roundTrip("ping"));
             assertEquals(1, echo.stats().accepted());
         }
+        // docs:end embedding-example
     }
 
     @Test

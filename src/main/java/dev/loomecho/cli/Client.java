@@ -1,31 +1,39 @@
 package dev.loomecho.cli;
 
 import dev.loomecho.ServerConfig;
-import dev.loomecho.client.LineClient;
+import dev.loomecho.client.RoundTripClient;
 import dev.loomecho.client.StreamingClient;
-import java.io.BufferedReader;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.Charset;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code loom-echo client}: talk to an echo server by hand, or pipe a file through it and get it back. */
 @Command(name = "client", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         showDefaultValues = true,
-        description = {"Send to an echo server and check what comes back.",
+        description = {"Send to an echo server and check what comes back, byte for byte (nothing is decoded).",
             "On a terminal: each line typed is sent, and its echo printed with the round-trip time.",
-            "With stdin piped: stdin is streamed to the server and the echo to stdout, byte for byte; "
-                + "at the end of stdin the client half-closes and waits for the rest of the echo.",
-            "Exit status: 0 everything came back unchanged, 1 a wrong or short echo, a timeout or a "
-                + "broken connection, 2 bad usage."})
+            "With stdin piped: stdin is streamed to the server and the echo to stdout; at the end of stdin "
+                + "the client half-closes and waits for the rest of the echo and the server's close.",
+            "With --udp: a datagram per typed line (without its newline), or per read of up to --size "
+                + "bytes of piped stdin, the replies written to stdout as they are.",
+            "Exit status: 0 everything came back unchanged, 1 a wrong, short or overlong echo, a "
+                + "timeout or a broken connection, 2 bad usage."})
 final class Client implements Callable<Integer> {
+
+    /** The most a UDP datagram carries over IPv4: 65,535 minus the IP and UDP headers. */
+    private static final int MAX_DATAGRAM = 65_507;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--host", description = "Server host.")
     String host = "127.0.0.1";
@@ -33,12 +41,18 @@ final class Client implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, description = "Server port.")
     int port = ServerConfig.DEFAULT_PORT;
 
-    @Option(names = "--udp", description = "Send each line as one UDP datagram and wait for its reply.")
+    @Option(names = "--udp", description = "Send datagrams and wait for each reply.")
     boolean udp;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "How long to wait for a line's echo (and to connect).")
-    Duration timeout = Duration.ofSeconds(5);
+    @Option(names = "--size", paramLabel = "BYTES", defaultValue = "1472",
+            description = "With --udp, the largest datagram: piped stdin goes out in reads of up to this many "
+                    + "bytes, a longer typed line in several datagrams (1472 fits one Ethernet frame over IPv4).")
+    int size;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "5s",
+            description = "The longest wait to connect, and for anything the server owes: an echo, or its "
+                    + "close after the end of the input.")
+    Duration timeout;
 
     /** The process's streams; tests put their own here. */
     InputStream in = System.in;
@@ -48,16 +62,18 @@ final class Client implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (size < 1 || size > MAX_DATAGRAM) {
+            throw new ParameterException(spec.commandLine(), "--size must be 1.." + MAX_DATAGRAM + " bytes, was " + size);
+        }
         InetSocketAddress server = new InetSocketAddress(host, port);
         if (!udp && !terminal) {
-            return new StreamingClient(server, err).run(in, out);
+            return new StreamingClient(server, timeout, err).run(in, out);
         }
-        Charset charset = Charset.defaultCharset();
-        try (LineClient client = udp ? LineClient.udp(server, timeout, charset) : LineClient.tcp(server, timeout, charset)) {
+        try (RoundTripClient client = udp ? RoundTripClient.udp(server, timeout, size) : RoundTripClient.tcp(server, timeout)) {
             if (terminal) {
                 err.printf("connected to %s:%d%s; type a line, Ctrl-D to end%n", host, port, udp ? " (UDP)" : "");
             }
-            return client.run(new BufferedReader(new InputStreamReader(in, charset)), out, err, terminal);
+            return client.run(in, out, err, terminal);
         } catch (IOException e) {
             err.println("loom-echo client: " + host + ":" + port + ": " + e.getMessage());
             return 1;

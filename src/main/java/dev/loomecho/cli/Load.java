@@ -5,6 +5,9 @@ import dev.loomecho.load.LoadGenerator;
 import dev.loomecho.load.LoadOptions;
 import dev.loomecho.load.LoadResult;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,8 +20,13 @@ import picocli.CommandLine.Spec;
         showDefaultValues = true,
         description = {"Drive an echo server (ours or any other) with verified traffic and report "
                 + "msgs/s, MiB/s and latency percentiles.",
-            "Exit status: 0 all echoes verified, 1 a wrong/short echo or a connect error, 2 bad usage."})
+            "A connection passes once every echoed byte was right and the server, after the client's "
+                + "half-close, closed without sending anything more.",
+            "Exit status: 0 all echoes verified, 1 a wrong, short or overlong echo, a timeout or a "
+                + "connect error, 2 bad usage."})
 final class Load implements Callable<Integer> {
+
+    private static final long DEFAULT_MESSAGES = 1_000;
 
     @Spec
     CommandSpec spec;
@@ -32,8 +40,9 @@ final class Load implements Callable<Integer> {
     @Option(names = {"-c", "--connections"}, paramLabel = "C", description = "Connections open at once.")
     int connections = 10;
 
-    @Option(names = {"-m", "--messages"}, paramLabel = "M", description = "Messages per connection (unless --duration).")
-    long messages = 1_000;
+    @Option(names = {"-m", "--messages"}, paramLabel = "M",
+            description = "Messages per connection. Default: " + DEFAULT_MESSAGES + " (unless --duration).")
+    Long messages;
 
     @Option(names = {"-d", "--duration"}, paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Run this long instead of a message count, e.g. 10s.")
@@ -49,26 +58,36 @@ final class Load implements Callable<Integer> {
             description = "Total messages/s, paced; latency then counts from each message's scheduled time. 0 = unpaced.")
     double rate = 0;
 
-    @Option(names = "--hold", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--hold", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "0s",
             description = "Hold all connections open and silent this long before sending (idle test).")
-    Duration hold = Duration.ZERO;
+    Duration hold;
 
     @Option(names = "--churn", description = "A new connection per message: connect, echo, close.")
     boolean churn;
 
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "10s",
+            description = "The longest a connection waits for the server (to connect, for an echo, for its "
+                    + "close after the client's half-close) before it fails.")
+    Duration timeout;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
-    @Option(names = "--driver", paramLabel = "DRIVER",
+    @Option(names = "--driver", paramLabel = "DRIVER", converter = DriverConverter.class,
+            completionCandidates = DriverConverter.Names.class, defaultValue = "threads",
             description = "threads: a virtual thread per connection (paces with --rate, churns); selector: one "
                     + "thread and a Selector for all, the cheaper client for benchmarks. Valid: ${COMPLETION-CANDIDATES}.")
-    LoadOptions.Driver driver = LoadOptions.Driver.THREADS;
+    LoadOptions.Driver driver;
 
     @Override
     public Integer call() throws Exception {
+        if (messages != null && duration != null) {
+            throw new ParameterException(spec.commandLine(), "--messages and --duration exclude each other: give one");
+        }
         LoadOptions options;
         try {
-            options = new LoadOptions(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, driver);
+            options = new LoadOptions(host, port, connections, messages == null ? DEFAULT_MESSAGES : messages, duration,
+                    size, pipeline, rate, hold, churn, driver, timeout);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -76,5 +95,25 @@ final class Load implements Callable<Integer> {
         spec.commandLine().getOut().print(json ? result.toJson() + System.lineSeparator() : result.toText());
         spec.commandLine().getOut().flush();
         return result.ok() ? 0 : 1;
+    }
+
+    /** {@code --driver selector}: drivers go by their lower-case names on the command line. */
+    static final class DriverConverter implements picocli.CommandLine.ITypeConverter<LoadOptions.Driver> {
+        @Override
+        public LoadOptions.Driver convert(String value) {
+            try {
+                return LoadOptions.Driver.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a driver (threads, selector)");
+            }
+        }
+
+        static final class Names implements Iterable<String> {
+            @Override
+            public Iterator<String> iterator() {
+                return Arrays.stream(LoadOptions.Driver.values()).map(d -> d.name().toLowerCase(Locale.ROOT)).iterator();
+            }
+        }
     }
 }

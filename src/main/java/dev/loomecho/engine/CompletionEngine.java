@@ -54,12 +54,22 @@ public final class CompletionEngine implements EchoEngine {
         public void completed(AsynchronousSocketChannel channel, Void unused) {
             try {
                 listener.accept(null, this);
+            } catch (OutOfMemoryError e) {
+                failed(e, null); // re-armed after a back-off instead
             } finally {
                 // Even if re-arming threw (the group shutting down), the socket is admitted or closed: an
                 // open channel nobody owns would keep the group from ever terminating.
-                Connection connection = connections.admit(channel);
-                if (connection != null) {
+                serve(channel);
+            }
+        }
+
+        private void serve(AsynchronousSocketChannel channel) {
+            Connection connection = connections.admit(channel);
+            if (connection != null) {
+                try {
                     new Echo(connection, channel).read();
+                } catch (OutOfMemoryError e) {
+                    connection.abandon(e); // not even the Echo could be made: nothing of the chain has started
                 }
             }
         }
@@ -72,7 +82,7 @@ public final class CompletionEngine implements EchoEngine {
             // Back off on a virtual thread: the pool threads must stay free to serve open connections.
             sleepers.execute(() -> {
                 try {
-                    acceptFailures.recordAndBackOff(failure instanceof IOException io ? io : new IOException(failure));
+                    acceptFailures.recordAndBackOff(failure);
                     listener.accept(null, this);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -83,77 +93,117 @@ public final class CompletionEngine implements EchoEngine {
         }
     }
 
-    /** One connection's chain of operations: read → write (repeated until all is out) → read ... */
+    /**
+     * One connection's chain of operations: read → write (repeated until all is out) → read ... Each step
+     * either issues the next operation, last, or ends the chain ({@link #end}); whatever a step throws
+     * before that ends it too, so no connection is left open with nothing in flight.
+     */
     private final class Echo {
         private final Connection connection;
         private final AsynchronousSocketChannel channel;
-        private final ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        private final ReadBuffer readBuffer;
         private ByteBuffer buffer;
         private int lastRead;
 
         Echo(Connection connection, AsynchronousSocketChannel channel) {
             this.connection = connection;
             this.channel = channel;
+            this.readBuffer = connection.readBuffer();
         }
 
+        // docs:begin read
         void read() {
-            buffer = readBuffer.forReading(connection.faults());
-            channel.read(buffer, null, readDone);
+            try {
+                buffer = readBuffer.forReading(connection.faults());
+                channel.read(buffer, null, readDone);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                end(e);
+            }
         }
+        // docs:end read
 
+        // docs:begin read-done
         private final CompletionHandler<Integer, Void> readDone = new CompletionHandler<>() {
             @Override
             public void completed(Integer n, Void unused) {
                 if (n < 0) {
-                    connection.close(); // EOF: everything read has been echoed already
+                    end(null); // EOF: everything read has been echoed already
                     return;
                 }
-                connection.received(n);
-                lastRead = n;
-                buffer.flip();
-                Faults faults = connection.faults();
-                if (faults.isNone()) {
-                    channel.write(buffer, null, writeDone);
-                } else {
-                    // Faults sleep, and a pool thread must never sleep: hand this one echo to a virtual thread.
-                    sleepers.execute(() -> echoWithFaults(faults));
+                try {
+                    connection.received(n);
+                    lastRead = n;
+                    buffer.flip();
+                    Faults faults = connection.faults();
+                    if (faults.isNone()) {
+                        channel.write(buffer, null, writeDone);
+                    } else {
+                        // Faults sleep, and a pool thread must never sleep: hand this one echo to a virtual thread.
+                        sleepers.execute(() -> echoWithFaults(faults));
+                    }
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    end(e);
                 }
             }
 
             @Override
             public void failed(Throwable failure, Void unused) {
-                connection.fail(failure);
+                end(failure);
             }
         };
+        // docs:end read-done
 
         private void echoWithFaults(Faults faults) {
             try {
-                if (FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
-                    readBuffer.adapt(lastRead);
-                    read();
+                if (!FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
+                    end(null);
+                    return;
                 }
-            } catch (Exception e) {
-                connection.fail(e);
+                readBuffer.adapt(lastRead);
+            } catch (Exception | OutOfMemoryError e) {
+                end(e);
+                return;
             }
+            read();
         }
 
+        // docs:begin write-done
         private final CompletionHandler<Integer, Void> writeDone = new CompletionHandler<>() {
             @Override
             public void completed(Integer n, Void unused) {
-                connection.sent(n);
-                if (buffer.hasRemaining()) {
-                    channel.write(buffer, null, this); // partial write: re-issue the rest
-                } else {
+                try {
+                    connection.sent(n);
+                    if (buffer.hasRemaining()) {
+                        channel.write(buffer, null, this); // partial write: re-issue the rest
+                        return;
+                    }
                     readBuffer.adapt(lastRead);
-                    read();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    end(e);
+                    return;
                 }
+                read();
             }
 
             @Override
             public void failed(Throwable failure, Void unused) {
-                connection.fail(failure);
+                end(failure);
             }
         };
+        // docs:end write-done
+
+        /**
+         * The chain's last step: nothing is in flight, so the buffer goes back to the pool. {@code failure}
+         * is null for an ordinary end (EOF, a fault's close).
+         */
+        private void end(Throwable failure) {
+            if (failure == null) {
+                connection.close();
+            } else {
+                connection.fail(failure);
+            }
+            readBuffer.release();
+        }
     }
 
     @Override

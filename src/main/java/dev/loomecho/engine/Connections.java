@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * path before they create any thread or handler for the socket, so a flood costs an accept and a
  * close per connection, never a thread.
  *
+ * <p>Admission also gives each connection its read buffer from the server's {@link BufferPool}; a
+ * connection the pool has no buffer for is refused the same way (closed at once, counted as rejected)
+ * rather than accepted and left unserved.
+ *
  * <p>Once the server begins to stop ({@link #stopAdmitting()}), nothing more is admitted: a socket an
  * engine accepted just before its listener closed is closed at once, so the drain and the forced close
  * wait only for connections that were open when stopping began.
@@ -41,6 +45,9 @@ public final class Connections {
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
     private final Counters tlsCounters = new Counters();
+    private final BufferPool buffers;
+    private final RateLimitedLog outOfResources =
+            new RateLimitedLog(LoggerFactory.getLogger(Connection.class), Duration.ofSeconds(10));
     private final AtomicLong ids = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition emptied = lock.newCondition();
@@ -53,7 +60,12 @@ public final class Connections {
     private static final Logger connectionLog = LoggerFactory.getLogger("dev.loomecho.connections");
 
     public Connections(ServerConfig config) {
+        this(config, new BufferPool(config.bufferSize()));
+    }
+
+    Connections(ServerConfig config, BufferPool buffers) {
         this.slots = new Semaphore(config.maxConnections());
+        this.buffers = buffers;
         faults(config.faults());
         this.toxicityChoices = config.seed().isPresent() ? new Random(config.seed().getAsLong()) : new Random();
         this.logConnections = config.logConnections();
@@ -114,6 +126,8 @@ public final class Connections {
         return admit(channel, remote, counters);
     }
 
+    /** Admits a connection of the listener whose {@code counters} count it (the plain or the TLS one). */
+    // docs:begin admit
     private Connection admit(Closeable channel, SocketAddress remote, Counters counters) {
         if (stopping) {
             closeQuietly(channel); // accepted just before the listener closed: too late to be served
@@ -124,9 +138,15 @@ public final class Connections {
             closeQuietly(channel);
             return null;
         }
-        // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
-        boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
-        Connection connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters);
+        // docs:end admit
+        ReadBuffer readBuffer = ReadBuffer.open(buffers);
+        Connection connection = readBuffer == null ? null : newConnection(channel, remote, counters, readBuffer);
+        if (connection == null) {
+            slots.release();
+            counters.rejected.increment();
+            closeQuietly(channel); // no memory to serve it: turned away like a connection beyond the limit
+            return null;
+        }
         counters.accepted.increment();
         ConnectionEvents.opened(connection);
         live.add(connection);
@@ -136,9 +156,36 @@ public final class Connections {
         // the two sees the other, so either closeAll closes the connection or we do, here.
         if (stopping) {
             connection.close();
+            readBuffer.release();
             return null;
         }
         return connection;
+    }
+
+    private Connection newConnection(Closeable channel, SocketAddress remote, Counters counters, ReadBuffer readBuffer) {
+        try {
+            // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
+            boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
+            return new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters, readBuffer);
+        } catch (OutOfMemoryError e) {
+            readBuffer.release();
+            logOutOfResources("connection from " + remote + " refused", e);
+            return null;
+        }
+    }
+
+    /**
+     * Logs, at most once per 10 s, that memory or threads ran out for one connection. Thread-safe:
+     * any engine thread may find itself out of memory.
+     */
+    synchronized void logOutOfResources(String what, Throwable failure) {
+        outOfResources.warn("out of resources ({} similar events not logged since the last report): {}: {}",
+                what, failure.toString());
+    }
+
+    /** The read buffers of every connection; the server trims and closes the pool. */
+    public BufferPool buffers() {
+        return buffers;
     }
 
     void release(Connection connection) {
@@ -180,13 +227,15 @@ public final class Connections {
      * listeners' sum; the active gauges are read a moment apart and may differ by a connection in flight.
      */
     public Stats snapshot(long udpEchoed, long udpDropped) {
+        BufferPool.Usage memory = buffers.usage();
         TlsStats tls = new TlsStats(tlsCounters.accepted.sum(), tlsCounters.active.sum(), tlsCounters.rejected.sum(),
                 tlsCounters.bytesIn.sum(), tlsCounters.bytesOut.sum(), tlsCounters.idleClosed.sum(),
                 tlsCounters.errors.sum(), tlsCounters.handshakeFailures.sum());
         return new Stats(counters.accepted.sum() + tls.accepted(), live.size(),
                 counters.rejected.sum() + tls.rejected(), counters.bytesIn.sum() + tls.bytesIn(),
                 counters.bytesOut.sum() + tls.bytesOut(), counters.idleClosed.sum() + tls.idleClosed(),
-                counters.errors.sum() + tls.errors(), udpEchoed, udpDropped, tls);
+                counters.errors.sum() + tls.errors(), udpEchoed, udpDropped,
+                memory.bytesInUse(), memory.bytesPooled(), memory.allocationFailures(), tls);
     }
 
     /** Waits until no connection is open, or the timeout passes. Returns whether all are gone. */

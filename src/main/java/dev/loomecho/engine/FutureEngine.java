@@ -11,6 +11,7 @@ import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -63,7 +64,7 @@ public final class FutureEngine implements EchoEngine {
             AsynchronousSocketChannel channel;
             try {
                 channel = listener.accept().get();
-            } catch (ExecutionException e) {
+            } catch (ExecutionException | OutOfMemoryError e) {
                 if (!listener.isOpen()) {
                     return; // stopAccepting() closed the listener
                 }
@@ -76,15 +77,33 @@ public final class FutureEngine implements EchoEngine {
                 return;
             }
             Connection connection = connections.admit(channel);
-            if (connection != null) {
-                supervisor.fork(() -> serve(connection, channel));
+            if (connection != null && !fork(supervisor, connection, channel)) {
+                return; // interrupted while backing off: the forced stop
             }
         }
     }
 
+    /** Starts the connection's thread; if none can be started, ends only this connection and backs off. */
+    private boolean fork(ConnectionSupervisor supervisor, Connection connection, AsynchronousSocketChannel channel) {
+        try {
+            supervisor.fork(() -> serve(connection, channel));
+            return true;
+        } catch (OutOfMemoryError | RejectedExecutionException noThread) {
+            connection.abandon(noThread);
+            try {
+                acceptFailures.backOff();
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    // docs:begin serve
     /** Read, wait; write, wait (again while a write was partial); until EOF. */
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
-        ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        ReadBuffer readBuffer = connection.readBuffer();
         try {
             ByteBuffer buffer = readBuffer.forReading(connection.faults());
             int n;
@@ -102,17 +121,30 @@ public final class FutureEngine implements EchoEngine {
                 readBuffer.adapt(n);
                 buffer = readBuffer.forReading(connection.faults());
             }
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError e) {
             connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
         } finally {
             connection.close();
+            // An interrupted get() (the forced stop) leaves the read in flight on a group thread. A close of
+            // our own waits until no group thread is inside a read or write of the channel, and none
+            // starts after it, whoever closed first: only then may the buffer go back to the pool.
+            closeAndQuiesce(channel);
+            readBuffer.release();
+        }
+    }
+    // docs:end serve
+
+    private static void closeAndQuiesce(AsynchronousSocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            Disconnects.log.debug("closing {}: {}", channel, e.toString());
         }
     }
 
-    private boolean backOff(ExecutionException e) {
+    private boolean backOff(Throwable failure) {
         try {
-            Throwable cause = e.getCause();
-            acceptFailures.recordAndBackOff(cause instanceof IOException io ? io : new IOException(cause));
+            acceptFailures.recordAndBackOff(failure instanceof ExecutionException e ? e.getCause() : failure);
             return true;
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();

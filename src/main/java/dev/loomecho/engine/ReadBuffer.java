@@ -1,5 +1,6 @@
 package dev.loomecho.engine;
 
+import dev.loomecho.engine.DirectMemory.Block;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.FaultyEcho;
 import java.nio.ByteBuffer;
@@ -8,27 +9,40 @@ import java.nio.ByteBuffer;
  * A connection's read buffer, sized to its traffic: it starts at {@link #INITIAL_SIZE} so an idle
  * connection costs little, doubles whenever a read fills it (up to {@code --buffer-size}), and halves after
  * two reads in a row that used less than a quarter of it. Netty's adaptive receive allocator works the
- * same way.
+ * same way. Each change of size trades the buffer for one of the {@link BufferPool}'s; if the pool has
+ * none to give, the connection keeps the one it has, and is echoed in smaller reads.
  *
  * <p>The buffer is direct (outside the heap): the kernel reads into it and writes the echo from it as it
  * is. A heap buffer would be copied through a temporary direct buffer on every read and every write —
  * two extra copies of each 64 KiB of a bulk echo.
+ *
+ * <p>Owned by whatever serves the connection: only its thread (or its chain of handlers) reads into it,
+ * and it calls {@link #release()} once it will not touch the buffer again.
  */
 public final class ReadBuffer {
 
     /** Where every connection's buffer starts, and the least it shrinks to: a small message fits at once. */
-    public static final int INITIAL_SIZE = 256;
+    public static final int INITIAL_SIZE = BufferPool.SMALLEST;
 
-    private final int maxSize;
-    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_SIZE);
+    private final BufferPool pool;
+    private Block block;
+    private int sizeClass;
     private int smallReads;
 
-    public ReadBuffer(int maxSize) {
-        this.maxSize = maxSize;
+    private ReadBuffer(BufferPool pool, Block first) {
+        this.pool = pool;
+        this.block = first;
+    }
+
+    /** A new connection's buffer, or {@code null} if the pool has not even the smallest to give. */
+    static ReadBuffer open(BufferPool pool) {
+        Block first = pool.take(0);
+        return first == null ? null : new ReadBuffer(pool, first);
     }
 
     /** The buffer to read into next, cleared. Call only when the previous contents have been written. */
     public ByteBuffer forReading() {
+        ByteBuffer buffer = block.buffer();
         buffer.clear();
         return buffer;
     }
@@ -38,7 +52,7 @@ public final class ReadBuffer {
      * what one paced read may take ({@link FaultyEcho#readCap}), from the connection's first read on.
      */
     public ByteBuffer forReading(Faults faults) {
-        buffer.clear();
+        ByteBuffer buffer = forReading();
         if (faults.readBandwidth() > 0) {
             buffer.limit(Math.min(FaultyEcho.readCap(faults.readBandwidth()), buffer.capacity()));
         }
@@ -47,13 +61,13 @@ public final class ReadBuffer {
 
     /** Adjusts the size after a read of {@code n} bytes whose echo has been fully written. */
     public void adapt(int n) {
-        int capacity = buffer.capacity();
-        if (n == capacity && capacity < maxSize) {
-            buffer = ByteBuffer.allocateDirect(Math.min(capacity * 2, maxSize));
+        int capacity = block.capacity();
+        if (n == capacity && sizeClass < pool.largestClass()) {
+            resize(sizeClass + 1);
             smallReads = 0;
-        } else if (n < capacity / 4 && capacity > INITIAL_SIZE) {
+        } else if (n < capacity / 4 && sizeClass > 0) {
             if (++smallReads == 2) {
-                buffer = ByteBuffer.allocateDirect(Math.max(capacity / 2, INITIAL_SIZE));
+                resize(sizeClass - 1);
                 smallReads = 0;
             }
         } else {
@@ -61,7 +75,27 @@ public final class ReadBuffer {
         }
     }
 
+    private void resize(int to) {
+        Block next = pool.take(to);
+        if (next != null) {
+            pool.give(block);
+            block = next;
+            sizeClass = to;
+        }
+    }
+
     public int capacity() {
-        return buffer.capacity();
+        return block.capacity();
+    }
+
+    /**
+     * Gives the buffer back to the pool. Call once the connection is closed and no read or write of it
+     * can still be using the buffer; calling again does nothing.
+     */
+    public void release() {
+        if (block != null) {
+            pool.give(block);
+            block = null;
+        }
     }
 }

@@ -13,6 +13,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * select, WSAEventSelect and WSAAsyncSelect — the legacy baseline: one thread waits on one
@@ -30,6 +33,11 @@ import java.nio.channels.SocketChannel;
  * <p>Only the selector thread reads, writes and changes interest ops. Other threads only close channels
  * (the listener on stop, connections on idle timeout or shutdown): a registered channel's descriptor is
  * released at the selector's next select, which each such close wakes, or when the selector closes.
+ * Such a close also queues the session, and the selector thread returns its buffer to the pool: the
+ * closing thread cannot know whether the selector thread is reading into it at that moment.
+ *
+ * <p>The one thread must outlive anything one connection does, running out of memory included: an
+ * error while serving a connection ends that connection, never the loop.
  *
  * <p>TLS: a second listener on the same selector, whose connections are {@link TlsSession}s, the
  * {@code SSLEngine}'s state machine driven by the same readiness events.
@@ -41,6 +49,9 @@ public final class SelectorEngine implements EchoEngine {
         void onReadable();
 
         void onWritable();
+
+        /** Ends the connection here, on the selector thread: at EOF ({@code null}) or on {@code failure}. */
+        void end(Throwable failure);
     }
 
     private final ServerConfig config;
@@ -55,6 +66,8 @@ public final class SelectorEngine implements EchoEngine {
     private long acceptPausedUntil;
     private volatile boolean running = true;
     private Thread selectorThread;
+    private final Queue<Session> closedElsewhere = new ConcurrentLinkedQueue<>();
+    private final RateLimitedLog loopFailures = new RateLimitedLog(Disconnects.log, Duration.ofSeconds(10));
 
     public SelectorEngine(ServerConfig config, Connections connections, ServerTls tls) {
         this.config = config;
@@ -89,25 +102,44 @@ public final class SelectorEngine implements EchoEngine {
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
+    // docs:begin loop
     private void loop() {
         // Closing the selector deregisters every channel, which completes the closes made from other threads.
         try (Selector owned = selector) {
             while (running) {
                 resumeAcceptingIfDue();
-                selector.select(this::dispatch, selectTimeoutMillis());
+                releaseBuffersClosedElsewhere();
+                try {
+                    selector.select(this::dispatch, selectTimeoutMillis());
+                } catch (OutOfMemoryError e) {
+                    // not in one connection's code (that is caught in dispatch): the selector's own bookkeeping
+                    loopFailures.warn("selector loop out of memory ({} similar not logged since the last report); "
+                            + "going on: {}", e.toString());
+                }
             }
         } catch (IOException | RuntimeException e) {
             Disconnects.log.error("selector failed; the selector engine stops serving", e);
             Listeners.close(listener);
             connections.closeAll();
+        } finally {
+            releaseBuffersClosedElsewhere(); // the connections closed by the shutdown
         }
     }
+
+    private void releaseBuffersClosedElsewhere() {
+        Session session;
+        while ((session = closedElsewhere.poll()) != null) {
+            session.readBuffer.release();
+        }
+    }
+    // docs:end loop
 
     @Override
     public InetSocketAddress tlsAddress() throws IOException {
         return tlsListener == null ? null : (InetSocketAddress) tlsListener.getLocalAddress();
     }
 
+    // docs:begin dispatch
     private void dispatch(SelectionKey key) {
         try {
             if (key == acceptKey) {
@@ -119,10 +151,17 @@ public final class SelectorEngine implements EchoEngine {
             } else if (key.isWritable()) {
                 ((Handler) key.attachment()).onWritable();
             }
-        } catch (CancelledKeyException closedElsewhere) {
+        } catch (CancelledKeyException closed) {
             // closed by the idle reaper or the shutdown between select() and now: nothing to do
+        } catch (OutOfMemoryError e) {
+            if (key.attachment() instanceof Handler connection) {
+                connection.end(e); // ends this one connection; the loop goes on
+            } else {
+                pauseAccepting(e); // out of memory for a new socket: as with descriptors, pause accepting
+            }
         }
     }
+    // docs:end dispatch
 
     private void acceptAll(ServerSocketChannel listener, boolean secure) {
         while (true) {
@@ -148,46 +187,72 @@ public final class SelectorEngine implements EchoEngine {
 
     /**
      * How a connection's channel is closed. Another thread (the idle reaper, the shutdown) may close it;
-     * the close only completes at the selector's next select, so such a close also wakes the selector.
+     * the close only completes at the selector's next select, so such a close also wakes the selector,
+     * and queues a plain session for its buffer to be released there.
      */
-    private Closeable closer(SocketChannel channel) {
+    private Closeable closer(SocketChannel channel, Session session) {
         return () -> {
             channel.close();
             if (Thread.currentThread() != selectorThread) {
+                if (session != null) {
+                    closedElsewhere.add(session);
+                }
                 selector.wakeup();
             }
         };
     }
 
     private void admit(SocketChannel channel) {
+        Connection connection = null;
         try {
             channel.configureBlocking(false);
             Connections.noDelay(channel);
             Session session = new Session(channel);
-            session.connection = connections.admit(closer(channel), channel.getRemoteAddress());
-            if (session.connection != null) {
+            connection = connections.admit(closer(channel, session), channel.getRemoteAddress());
+            if (connection != null) {
+                session.connection = connection;
+                session.readBuffer = connection.readBuffer();
                 session.key = channel.register(selector, SelectionKey.OP_READ, session);
             }
         } catch (IOException e) {
             Disconnects.log.debug("accepted socket failed before registration: {}", e.toString());
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing more to release
+            if (connection != null) {
+                connection.close();
+                connection.readBuffer().release();
             }
+            closeQuietly(channel);
+        } catch (OutOfMemoryError e) {
+            if (connection != null) {
+                connection.abandon(e); // counted and logged as an error: this one connection is not served
+            } else {
+                pauseAccepting(e);
+            }
+            closeQuietly(channel);
         }
     }
 
-    /** A TLS connection: its session starts the handshake, which waits for the ClientHello first. */
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to release
+        }
+    }
+
+    /**
+     * A TLS connection: its session starts the handshake, which waits for the ClientHello first. It
+     * reads and writes through the engine's record buffers, so the pooled read buffer goes back at once.
+     */
     private void admitTls(SocketChannel channel) {
         Connection connection = null;
         try {
             channel.configureBlocking(false);
             Connections.noDelay(channel);
-            TlsSession session = new TlsSession(channel, tls.serverEngine(ServedCertificate.VALID), connections,
-                    config.bufferSize());
-            connection = connections.admitTls(closer(channel), channel.getRemoteAddress());
+            connection = connections.admitTls(closer(channel, null), channel.getRemoteAddress());
             if (connection != null) {
+                connection.readBuffer().release();
+                TlsSession session = new TlsSession(channel, tls.serverEngine(ServedCertificate.VALID), connections,
+                        config.bufferSize());
                 session.start(connection, channel.register(selector, SelectionKey.OP_READ, session));
             }
         } catch (IOException e) {
@@ -195,18 +260,21 @@ public final class SelectorEngine implements EchoEngine {
             if (connection != null) {
                 connection.close();
             }
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing more to release
+            closeQuietly(channel);
+        } catch (OutOfMemoryError e) {
+            if (connection != null) {
+                connection.abandon(e); // counted and logged as an error: this one connection is not served
+            } else {
+                pauseAccepting(e);
             }
+            closeQuietly(channel);
         }
     }
 
     /** One connection's state: its buffer, and the echo still to be written, if any. */
     private final class Session implements Handler {
         private final SocketChannel channel;
-        private final ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        private ReadBuffer readBuffer;
         private Connection connection;
         private SelectionKey key;
         private ByteBuffer pending;
@@ -216,13 +284,14 @@ public final class SelectorEngine implements EchoEngine {
             this.channel = channel;
         }
 
+        // docs:begin on-readable
         @Override
         public void onReadable() {
             try {
                 ByteBuffer buffer = readBuffer.forReading();
                 int n = channel.read(buffer);
                 if (n < 0) {
-                    connection.close(); // EOF, and nothing pending in READING: every byte is echoed
+                    end(null); // EOF, and nothing pending in READING: every byte is echoed
                     return;
                 }
                 if (n == 0) {
@@ -234,19 +303,32 @@ public final class SelectorEngine implements EchoEngine {
                 pending = buffer;
                 writePending();
             } catch (IOException e) {
-                connection.fail(e);
+                end(e);
             }
         }
+        // docs:end on-readable
 
         @Override
         public void onWritable() {
             try {
                 writePending();
             } catch (IOException e) {
-                connection.fail(e);
+                end(e);
             }
         }
 
+        /** Closes the connection here, on the selector thread, so its buffer can go back to the pool at once. */
+        @Override
+        public void end(Throwable failure) {
+            if (failure == null) {
+                connection.close();
+            } else {
+                connection.fail(failure);
+            }
+            readBuffer.release();
+        }
+
+        // docs:begin write-pending
         private void writePending() throws IOException {
             connection.sent(channel.write(pending));
             if (pending.hasRemaining()) {
@@ -257,10 +339,11 @@ public final class SelectorEngine implements EchoEngine {
                 key.interestOps(SelectionKey.OP_READ);  // READING
             }
         }
+        // docs:end write-pending
     }
 
     /** Accept failed (most often out of descriptors): stop selecting OP_ACCEPT briefly instead of spinning. */
-    private void pauseAccepting(IOException failure) {
+    private void pauseAccepting(Throwable failure) {
         acceptFailures.record(failure);
         acceptKey.interestOps(0);
         if (tlsAcceptKey != null) {

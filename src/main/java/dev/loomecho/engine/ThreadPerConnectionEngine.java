@@ -13,6 +13,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -53,6 +54,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         this.connectionThreads = connectionThreads;
     }
 
+    // docs:begin thread-factories
     /** {@code --engine virtual}: one virtual thread per connection; {@code tls} null for no TLS listener. */
     public static ThreadPerConnectionEngine onVirtualThreads(ServerConfig config, Connections connections, ServerTls tls) {
         return new ThreadPerConnectionEngine(config, connections, tls,
@@ -64,6 +66,7 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         return new ThreadPerConnectionEngine(config, connections, tls,
                 Thread.ofPlatform().name("loom-echo-conn-", 1).daemon().factory());
     }
+    // docs:end thread-factories
 
     @Override
     public InetSocketAddress start() throws IOException {
@@ -110,34 +113,45 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
                 channel = listener.accept();
             } catch (ClosedChannelException closed) {
                 return; // stopAccepting() closed the listener
-            } catch (IOException e) {
+            } catch (IOException | OutOfMemoryError e) {
                 acceptFailures.recordAndBackOff(e);
                 continue;
             }
             Connection connection = secure ? connections.admitTls(channel) : connections.admit(channel);
-            if (connection != null) {
-                supervisor.fork(() -> {
-                    if (secure) {
-                        serveTls(connection, channel);
-                    } else {
-                        serve(connection, channel);
-                    }
-                });
+            if (connection != null && !fork(supervisor, connection, channel, secure)) {
+                acceptFailures.backOff(); // out of threads: as with descriptors, pause rather than spin
             }
         }
     }
 
+    /** Starts the connection's thread; if the JVM or the OS has none to give, ends only this connection. */
+    private boolean fork(ConnectionSupervisor supervisor, Connection connection, SocketChannel channel, boolean secure) {
+        try {
+            Runnable plain = () -> serve(connection, channel); // the first lambda here: lambda$fork$0 in thread dumps
+            supervisor.fork(secure ? () -> serveTls(connection, channel) : plain);
+            return true;
+        } catch (OutOfMemoryError | RejectedExecutionException noThread) { // "unable to create native thread"
+            connection.abandon(noThread);
+            return false;
+        }
+    }
+
+    // docs:begin serve-tls
     /** TLS: the handshake on this connection's thread, then the same loop over the decrypted stream. */
     private void serveTls(Connection connection, SocketChannel channel) {
         TlsChannel decrypted = TlsHandshake.complete(connection, channel, tls, connections);
         if (decrypted != null) {
             serve(connection, decrypted);
+        } else {
+            connection.readBuffer().release(); // the handshake closed the connection; no one else holds the buffer
         }
     }
+    // docs:end serve-tls
 
+    // docs:begin serve
     /** Read what arrived, write all of it back, until EOF. Each call blocks only this connection's thread. */
     private void serve(Connection connection, ByteChannel channel) {
-        ReadBuffer readBuffer = new ReadBuffer(config.bufferSize());
+        ReadBuffer readBuffer = connection.readBuffer();
         try {
             ByteBuffer buffer = readBuffer.forReading(connection.faults());
             int n;
@@ -157,12 +171,14 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
             }
             // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN
             channel.close(); // (over TLS, close_notify first)
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError e) {
             connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
         } finally {
             connection.close();
+            readBuffer.release(); // this thread was the buffer's only user, and it is done
         }
     }
+    // docs:end serve
 
     @Override
     public void stopAccepting() {

@@ -77,6 +77,15 @@ final class TlsSession implements SelectorEngine.Handler {
         pump();
     }
 
+    @Override
+    public void end(Throwable failure) {
+        if (failure == null) {
+            connection.close();
+        } else {
+            connection.fail(failure); // out of memory, say: this connection ends, the selector goes on
+        }
+    }
+
     /** Does all the engine can do with what the socket holds now; returns having set what to wait for. */
     private void pump() {
         try {

@@ -7,11 +7,13 @@ import dev.loomecho.fault.Faults;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
@@ -25,22 +27,25 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *       one configured server for the whole class.</li>
  *   <li>{@code @RegisterExtension EchoServerExtension echo = ...} (an instance field): one per test method.</li>
  * </ul>
- * A {@code @Nested} class shares the server of the class that declares the extension. A shared server
- * gets its configured faults back once no test of it is running, so one test's faults never leak into
- * the next — and, under JUnit's concurrent execution, never are reset under a sibling still running.
- * Servers use an ephemeral port, so parallel tests never collide, and are closed after the test or class
- * whether it passed or failed.
+ *
+ * <p>One extension object has at most one server at a time, and every class and test that uses that
+ * object while it runs shares it: the classes that register it (a {@code @Nested} class, and each
+ * subclass of a base class that declares it) from their {@code beforeAll} to their {@code afterAll}, and
+ * each test from its {@code beforeEach} to its {@code afterEach}. The first of them starts the server;
+ * it is closed when the last of them is done — so a class ending never closes it under another class
+ * still running, and a class that runs later, alone, gets a fresh one. Each hold is kept in the store of
+ * the JUnit context that took it, so cleanup releases exactly what was set up: a test whose
+ * {@code beforeEach} never ran (an earlier extension failed or aborted it) releases nothing. Faults a
+ * test sets are reset to the configured ones once no test of the server is running, so one test's
+ * faults never leak into the next, nor are reset under a sibling running concurrently. Servers use an
+ * ephemeral port, so parallel tests never collide, and close whether the tests passed or failed.
  */
 public final class EchoServerExtension
         implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
 
-    private final ServerConfig config;
-    /** Guarded by {@code this}; volatile for the accessors tests call. */
-    private volatile EchoServer server;
-    /** The unique id of the class or test whose callback started the server, and alone closes it. */
-    private String owner;
-    /** Tests of a shared server running right now. */
-    private int running;
+    private static final Namespace NAMESPACE = Namespace.create(EchoServerExtension.class);
+
+    private final SharedServer shared;
 
     /** For {@code @ExtendWith}: the fixture defaults (see {@link #fixtureDefaults()}). */
     public EchoServerExtension() {
@@ -56,7 +61,7 @@ public final class EchoServerExtension
     }
 
     private EchoServerExtension(ServerConfig config) {
-        this.config = config;
+        this.shared = new SharedServer(config);
     }
 
     /** The same settings as {@link EchoServer#builder()}, starting from {@link #fixtureDefaults()}. */
@@ -64,53 +69,38 @@ public final class EchoServerExtension
         return new Builder();
     }
 
-    /**
-     * A static field's extension (or a class-level {@code @ExtendWith}) starts one server for the class.
-     * JUnit calls this again for each {@code @Nested} class, with the same extension: they share it.
-     */
+    /** A class that registers this extension (or a {@code @Nested} class inside one) holds the server while it runs. */
     @Override
-    public synchronized void beforeAll(ExtensionContext context) {
-        if (server == null) {
-            server = start();
-            owner = context.getUniqueId();
-        }
-    }
-
-    /** An instance field's extension gets no beforeAll: it starts a server for each test. */
-    @Override
-    public synchronized void beforeEach(ExtensionContext context) {
-        if (server == null) {
-            server = start();
-            owner = context.getUniqueId();
-        }
-        running++;
-    }
-
-    @Override
-    public void afterEach(ExtensionContext context) {
-        synchronized (this) {
-            running--;
-            if (server == null) {
-                return; // its start failed
-            }
-            if (!context.getUniqueId().equals(owner)) {
-                if (running == 0) {
-                    server.faults(config.faults()); // a test's faults must not leak into the next test
-                }
-                return;
-            }
-        }
-        stop();
+    public void beforeAll(ExtensionContext context) {
+        hold(context, false);
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
-        synchronized (this) {
-            if (!context.getUniqueId().equals(owner)) {
-                return; // a @Nested class ends; the server belongs to its enclosing class
-            }
+        release(context);
+    }
+
+    /** A test holds the server while it runs; for an instance field's extension, which gets no beforeAll, it is the only holder. */
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        hold(context, true);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        release(context);
+    }
+
+    private void hold(ExtensionContext context, boolean test) {
+        context.getStore(NAMESPACE).put(this, shared.acquire(test)); // a failed start stores nothing
+    }
+
+    /** Releases the hold this very context took, if it took one (the store's remove never looks at parents). */
+    private void release(ExtensionContext context) {
+        Hold hold = context.getStore(NAMESPACE).remove(this, Hold.class);
+        if (hold != null) {
+            hold.close();
         }
-        stop();
     }
 
     @Override
@@ -123,12 +113,9 @@ public final class EchoServerExtension
         return server();
     }
 
-    /** The running server; available from {@code @BeforeEach} on. */
+    /** The running server; available from {@code @BeforeEach} on (from {@code @BeforeAll} on for a static field). */
     public EchoServer server() {
-        if (server == null) {
-            throw new IllegalStateException("the echo server runs only while a test of its class runs");
-        }
-        return server;
+        return shared.current();
     }
 
     public int port() {
@@ -148,23 +135,81 @@ public final class EchoServerExtension
         server().faults(faults);
     }
 
-    private EchoServer start() {
-        try {
-            return EchoServer.start(config);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not start the echo server for the test", e);
+    /** The extension's one server: started by its first holder, closed when its last holder is done. */
+    private static final class SharedServer {
+        private final ServerConfig config;
+        /** Guarded by {@code this}, as are the counts. */
+        private EchoServer server;
+        /** Classes and tests holding the server now. */
+        private int holders;
+        /** The tests among them. */
+        private int tests;
+
+        SharedServer(ServerConfig config) {
+            this.config = config;
+        }
+
+        synchronized EchoServer current() {
+            if (server == null) {
+                throw new IllegalStateException("the echo server runs only while a test of its class runs");
+            }
+            return server;
+        }
+
+        /** Starts the server if nobody holds it; a holder arriving meanwhile waits, and shares it. */
+        synchronized Hold acquire(boolean test) {
+            if (server == null) {
+                try {
+                    server = EchoServer.start(config);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not start the echo server for the test", e);
+                }
+            }
+            holders++;
+            if (test) {
+                tests++;
+            }
+            return new Hold(this, test);
+        }
+
+        /**
+         * The last test out restores the configured faults; the last holder out closes the server —
+         * under the lock, so a holder arriving meanwhile starts the next server only after (a fixed
+         * port is free again then).
+         */
+        synchronized void release(boolean test) {
+            if (test && --tests == 0) {
+                server.faults(config.faults()); // a test's faults must not leak into the next test
+            }
+            if (--holders == 0) {
+                server.close();
+                server = null;
+            }
         }
     }
 
-    private void stop() {
-        EchoServer stopping;
-        synchronized (this) {
-            stopping = server;
-            server = null;
-            owner = null;
+    /**
+     * One class's or test's hold on the server, kept in that context's store. The extension releases it
+     * in afterAll or afterEach; should those not run, JUnit closes it with the context. Both interfaces,
+     * so JUnit 5 before 5.13 (which closes only a {@code CloseableResource}) and later versions (which
+     * close an {@code AutoCloseable}, once) release it alike.
+     */
+    @SuppressWarnings("deprecation") // CloseableResource: deprecated since JUnit 5.13, the only one older versions close
+    private static final class Hold implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+        private final SharedServer shared;
+        private final boolean test;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        Hold(SharedServer shared, boolean test) {
+            this.shared = shared;
+            this.test = test;
         }
-        if (stopping != null) {
-            stopping.close();
+
+        @Override
+        public void close() {
+            if (released.compareAndSet(false, true)) {
+                shared.release(test);
+            }
         }
     }
 

@@ -1,14 +1,16 @@
 package dev.loomecho.load;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -23,12 +25,16 @@ import org.HdrHistogram.Recorder;
 /**
  * Drives any echo server: opens connections on virtual threads, sends random messages, verifies every
  * echoed byte, and records each message's round-trip latency in an HdrHistogram {@link Recorder}.
- * A wrong or short echo is a failure, never silently skipped.
+ * A connection succeeds only once its echo was exact <em>and</em> the server, after the client's
+ * half-close, closed without sending anything more; every wait for the server is bounded by the
+ * {@linkplain LoadOptions#timeout() timeout}. Anything else is a failure, counted with its {@link Failure cause}.
  */
 public final class LoadGenerator {
 
-    private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
-    /** Batches up to this size fit in the socket buffers, so one thread can write, then read. */
+    /**
+     * Batches up to this size fit in the socket buffers, so one thread can write, then read: the write
+     * returns even when the server reads nothing. Larger ones are written from a second thread.
+     */
     private static final int DIRECT_WRITE_LIMIT = 64 * 1024;
 
     private final LoadOptions options;
@@ -39,15 +45,18 @@ public final class LoadGenerator {
     private final LongAdder bytes = new LongAdder();
     private final LongAdder connected = new LongAdder();
     private final LongAdder connectErrors = new LongAdder();
-    private final LongAdder failures = new LongAdder();
+    private final Map<Failure, LongAdder> failures = new EnumMap<>(Failure.class);
     private final AtomicBoolean stop = new AtomicBoolean();
-    /** This process's CPU time when the measured phase began (the hold included); -1 if unknown. */
+    /** This process's CPU time when the measured phase began; -1 if unknown. */
     private long measuredCpuStart = -1;
 
     /** {@code progress}: where a line per second goes on runs longer than two seconds; may be null. */
     public LoadGenerator(LoadOptions options, PrintStream progress) {
         this.options = options;
         this.progress = progress;
+        for (Failure cause : Failure.values()) {
+            failures.put(cause, new LongAdder());
+        }
     }
 
     public static LoadResult run(LoadOptions options) throws InterruptedException {
@@ -61,41 +70,60 @@ public final class LoadGenerator {
     public LoadResult run() throws InterruptedException {
         InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
         long connecting = System.nanoTime();
-        long start = options.driver() == LoadOptions.Driver.SELECTOR ? driveWithSelector(address) : driveWithThreads(address);
-        double seconds = (System.nanoTime() - start - options.hold().toNanos()) / 1e9;
+        Phases phases = options.driver() == LoadOptions.Driver.SELECTOR ? driveWithSelector(address) : driveWithThreads(address);
+        double seconds = (System.nanoTime() - phases.measured) / 1e9;
         double cpuSeconds = measuredCpuStart < 0 ? -1 : (ProcessCpu.nanos() - measuredCpuStart) / 1e9;
+        Map<Failure, Long> causes = new EnumMap<>(Failure.class);
+        failures.forEach((cause, count) -> {
+            if (count.sum() > 0) {
+                causes.put(cause, count.sum());
+            }
+        });
         synchronized (total) {
             total.add(latencies.getIntervalHistogram());
-            return new LoadResult(connected.sum(), connectErrors.sum(), failures.sum(), messages.sum(),
+            return new LoadResult(connected.sum(), connectErrors.sum(),
+                    causes.values().stream().mapToLong(Long::longValue).sum(), causes, messages.sum(),
                     bytes.sum(), Math.max(seconds, 1e-9), micros(total.getValueAtPercentile(50)),
                     micros(total.getValueAtPercentile(90)), micros(total.getValueAtPercentile(99)),
                     micros(total.getValueAtPercentile(99.9)), micros(total.getMaxValue()),
-                    (start - connecting) / 1e9, cpuSeconds);
+                    (phases.connected - connecting) / 1e9, cpuSeconds, options.churn());
         }
     }
 
-    /** One selector thread drives every connection; returns when the measured phase started. */
-    private long driveWithSelector(InetSocketAddress address) throws InterruptedException {
+    /** When every connection was open (the hold begins), and when the hold ended (the measured phase begins). */
+    private record Phases(long connected, long measured) {
+    }
+
+    /** Sleeps through the hold, then takes the CPU time the measured phase counts from. */
+    private long holdThenMeasure(long connectedAt) throws InterruptedException {
+        long measured = connectedAt + options.hold().toNanos();
+        sleepUntil(measured);
+        measuredCpuStart = ProcessCpu.nanos();
+        return measured;
+    }
+
+    /** One selector thread drives every connection. */
+    private Phases driveWithSelector(InetSocketAddress address) throws InterruptedException {
         try (SelectorDriver driver = SelectorDriver.connect(options, address, this)) {
-            long start = System.nanoTime();
-            measuredCpuStart = ProcessCpu.nanos();
+            long connectedAt = System.nanoTime();
             Thread reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
-                    .start(() -> reportEverySecond(start));
+                    .start(() -> reportEverySecond(connectedAt));
             try {
-                driver.run(start);
+                long measured = holdThenMeasure(connectedAt);
+                driver.run(options.duration() == null ? Long.MAX_VALUE : measured + options.duration().toNanos());
+                return new Phases(connectedAt, measured);
             } finally {
                 reporter.interrupt();
                 joinUninterruptibly(reporter);
             }
-            return start;
         }
     }
 
-    /** A virtual thread per connection (or per churning client); returns when the measured phase started. */
-    private long driveWithThreads(InetSocketAddress address) throws InterruptedException {
+    /** A virtual thread per connection (or per churning client). */
+    private Phases driveWithThreads(InetSocketAddress address) throws InterruptedException {
         CountDownLatch ready = new CountDownLatch(options.connections());
         CountDownLatch go = new CountDownLatch(1);
-        long start;
+        Phases phases;
         Thread reporter = null;
         try (ExecutorService clients = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("loom-echo-load-", 1).factory())) {
@@ -107,13 +135,13 @@ public final class LoadGenerator {
                             : () -> converse(address, seed, ready, go));
                 }
                 ready.await();
-                start = System.nanoTime();
-                measuredCpuStart = ProcessCpu.nanos();
-                go.countDown();
+                long connectedAt = System.nanoTime();
                 reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
-                        .start(() -> reportEverySecond(start));
+                        .start(() -> reportEverySecond(connectedAt));
+                phases = new Phases(connectedAt, holdThenMeasure(connectedAt)); // the connections sit idle
+                go.countDown();
                 if (options.duration() != null) {
-                    sleepUntil(start + options.hold().toNanos() + options.duration().toNanos());
+                    sleepUntil(phases.measured + options.duration().toNanos());
                     stop.set(true);
                 }
                 clients.shutdown();
@@ -132,7 +160,7 @@ public final class LoadGenerator {
                 }
             }
         }
-        return start;
+        return phases;
     }
 
     // What the drivers report, from whichever thread: the tallies behind the result.
@@ -145,9 +173,11 @@ public final class LoadGenerator {
         connectErrors.increment();
     }
 
-    /** A connection ended because an echo was wrong or short, or its socket failed. */
-    void failed() {
-        failures.increment();
+    /** A connection ended in failure; a hold that the server did not survive is named as such. */
+    void failed(Failure cause, boolean beforeFirstEcho) {
+        boolean closedByServer = cause == Failure.SHORT_ECHO || cause == Failure.RESET;
+        failures.get(closedByServer && beforeFirstEcho && !options.hold().isZero() ? Failure.CLOSED_DURING_HOLD : cause)
+                .increment();
     }
 
     /** One message of {@code size} bytes came back verified, {@code latencyNanos} after it was sent. */
@@ -162,7 +192,7 @@ public final class LoadGenerator {
         return stop.get() || options.duration() == null && sent >= options.messages();
     }
 
-    /** One long-lived connection: batches of {@code pipeline} messages, each echo verified. */
+    /** One long-lived connection: batches of {@code pipeline} messages, each echo verified, then the end of the stream. */
     private void converse(InetSocketAddress address, long seed, CountDownLatch ready, CountDownLatch go) {
         Socket socket;
         try {
@@ -172,11 +202,11 @@ public final class LoadGenerator {
             ready.countDown();
             return;
         }
+        Conversation conversation = null;
         try (socket) {
             ready.countDown();
-            go.await();
-            sleepUntil(System.nanoTime() + options.hold().toNanos());
-            Conversation conversation = new Conversation(socket, seed);
+            go.await(); // after the hold
+            conversation = new Conversation(socket, seed);
             long interval = options.rate() > 0 ? (long) (1e9 * options.connections() / options.rate()) : 0;
             long next = System.nanoTime();
             for (long sent = 0; !done(sent); sent += options.batch()) {
@@ -188,14 +218,17 @@ public final class LoadGenerator {
                     conversation.exchange(options.batch(), System.nanoTime());
                 }
             }
-        } catch (IOException | WrongEcho e) {
-            failures.increment();
+            conversation.finish();
+        } catch (Failed e) {
+            failed(e.cause, conversation == null || conversation.echoedNothing());
+        } catch (IOException e) {
+            failed(Failure.of(e), conversation == null || conversation.echoedNothing());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** Connect, echo one message, close — repeated; latency covers the whole cycle. */
+    /** Connect, echo one message, see the server close, repeated; latency runs from the connect to the echo. */
     private void churn(InetSocketAddress address, long seed, CountDownLatch ready, CountDownLatch go) {
         ready.countDown();
         try {
@@ -214,9 +247,13 @@ public final class LoadGenerator {
                 continue;
             }
             try (socket) {
-                new Conversation(socket, random.nextLong()).exchange(1, started);
-            } catch (IOException | WrongEcho e) {
-                failures.increment();
+                Conversation conversation = new Conversation(socket, random.nextLong());
+                conversation.exchange(1, started);
+                conversation.finish();
+            } catch (Failed e) {
+                failed(e.cause, false);
+            } catch (IOException e) {
+                failed(Failure.of(e), false);
             }
         }
     }
@@ -225,8 +262,8 @@ public final class LoadGenerator {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(address, SOCKET_TIMEOUT_MILLIS);
-            socket.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
+            socket.connect(address, options.timeoutMillis());
+            socket.setSoTimeout(options.timeoutMillis()); // every read below waits at most this long
             connected.increment();
             return socket;
         } catch (IOException e) {
@@ -237,13 +274,17 @@ public final class LoadGenerator {
 
     /** One connection's traffic: a random payload it sends slices of, and the check of what comes back. */
     private final class Conversation {
+        private final Socket socket;
         private final InputStream in;
         private final OutputStream out;
         private final byte[] payload;
         private final byte[] received;
         private final int size = options.size();
+        private int offset;
+        private long echoedBytes;
 
         Conversation(Socket socket, long seed) throws IOException {
+            this.socket = socket;
             this.in = socket.getInputStream();
             this.out = socket.getOutputStream();
             int batchBytes = size * options.batch();
@@ -252,22 +293,24 @@ public final class LoadGenerator {
             this.received = new byte[size];
         }
 
-        private int offset;
+        boolean echoedNothing() {
+            return echoedBytes == 0;
+        }
 
         /**
          * Writes {@code count} messages at once, then reads and verifies each echo in turn. A batch larger
          * than the socket buffers is written from a second virtual thread: writing it all before reading
          * would deadlock against a server that, correctly, stops reading while its echo is unread.
          */
-        void exchange(int count, long sentAt) throws IOException, WrongEcho {
+        void exchange(int count, long sentAt) throws IOException, Failed {
             int batchBytes = size * count;
             int from = offset;
-            Thread writer = null;
             if (batchBytes <= DIRECT_WRITE_LIMIT) {
                 out.write(payload, from, batchBytes);
                 out.flush();
+                readAndVerify(count, sentAt);
             } else {
-                writer = Thread.ofVirtual().start(() -> {
+                Thread writer = Thread.ofVirtual().name("loom-echo-load-writer").start(() -> {
                     try {
                         out.write(payload, from, batchBytes);
                         out.flush();
@@ -275,30 +318,51 @@ public final class LoadGenerator {
                         // the reader sees the connection fail too, and counts it
                     }
                 });
-            }
-            try {
-                readAndVerify(count, sentAt);
-            } finally {
-                if (writer != null) {
+                boolean verified = false;
+                try {
+                    readAndVerify(count, sentAt);
+                    verified = true;
+                } finally {
+                    if (!verified) {
+                        // The writer may be blocked for good: the server stops reading while its echo is
+                        // unread, and the reader has stopped. Closing the socket ends its write.
+                        socket.close();
+                    }
                     joinUninterruptibly(writer);
                 }
             }
             offset = offset == 0 ? batchBytes : 0;
         }
 
-        private void readAndVerify(int count, long sentAt) throws IOException, WrongEcho {
+        private void readAndVerify(int count, long sentAt) throws IOException, Failed {
             for (int i = 0; i < count; i++) {
                 int read = in.readNBytes(received, 0, size);
                 if (read < size) {
-                    throw new EOFException("echo cut short after " + read + " of " + size + " bytes");
+                    throw new Failed(Failure.SHORT_ECHO);
                 }
                 int from = offset + i * size;
                 if (Arrays.mismatch(received, 0, size, payload, from, from + size) >= 0) {
-                    throw new WrongEcho();
+                    throw new Failed(Failure.WRONG_BYTE);
                 }
-                latencies.recordValue(Math.max(0, System.nanoTime() - sentAt));
-                messages.increment();
-                bytes.add(size);
+                echoedBytes += size;
+                echoed(size, System.nanoTime() - sentAt);
+            }
+        }
+
+        /**
+         * Half-closes, then waits for the server to close: only its end of the stream proves that nothing
+         * followed the echo. Anything read before it is a byte the server made up.
+         */
+        void finish() throws IOException, Failed {
+            socket.shutdownOutput();
+            int next;
+            try {
+                next = in.read();
+            } catch (SocketTimeoutException e) {
+                throw new Failed(Failure.NOT_CLOSED);
+            }
+            if (next >= 0) {
+                throw new Failed(Failure.EXTRA_BYTES);
             }
         }
     }
@@ -318,15 +382,18 @@ public final class LoadGenerator {
         }
     }
 
-    /** The echo differed from what was sent. */
-    private static final class WrongEcho extends Exception {
-        WrongEcho() {
-            super(null, null, false, false);
+    /** A connection failed for {@code cause}; thrown without a stack trace, as control flow. */
+    private static final class Failed extends Exception {
+        final Failure cause;
+
+        Failed(Failure cause) {
+            super(cause.description(), null, false, false);
+            this.cause = cause;
         }
     }
 
     private void reportEverySecond(long start) {
-        boolean longRun = options.duration() == null || options.duration().toMillis() > 2_000;
+        boolean longRun = options.duration() == null || options.duration().plus(options.hold()).toMillis() > 2_000;
         long lastMessages = 0;
         try {
             while (!Thread.currentThread().isInterrupted()) {
@@ -339,7 +406,8 @@ public final class LoadGenerator {
                 if (progress != null && longRun && System.nanoTime() - start > 2_000_000_000L) {
                     progress.printf(Locale.ROOT, "[%3.0fs] %,10d msgs/s  p99 %8.1f µs  connected %,d  failures %,d%n",
                             (System.nanoTime() - start) / 1e9, now - lastMessages,
-                            micros(interval.getValueAtPercentile(99)), connected.sum(), failures.sum());
+                            micros(interval.getValueAtPercentile(99)), connected.sum(),
+                            failures.values().stream().mapToLong(LongAdder::sum).sum());
                 }
                 lastMessages = now;
             }

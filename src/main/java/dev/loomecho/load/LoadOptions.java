@@ -18,10 +18,16 @@ import java.util.Objects;
  * @param hold        keep every connection open and silent this long before the first message (idle test)
  * @param churn       open a new connection for every message: connect, echo, close
  * @param driver      what drives the connections: a virtual thread each, or one selector thread for all
+ * @param timeout     the longest a connection waits for anything from the server — to connect, for the
+ *                    next echoed bytes, for the server's close after the client's half-close — before
+ *                    it fails
  */
 public record LoadOptions(
         String host, int port, int connections, long messages, Duration duration, int size, int pipeline,
-        double rate, Duration hold, boolean churn, Driver driver) {
+        double rate, Duration hold, boolean churn, Driver driver, Duration timeout) {
+
+    /** How long a connection waits for the server unless told otherwise. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
     /** How the load generator waits for its connections. */
     public enum Driver {
@@ -34,10 +40,16 @@ public record LoadOptions(
         SELECTOR
     }
 
-    /** The thread-per-connection driver. */
+    /** The thread-per-connection driver and the default timeout. */
     public LoadOptions(String host, int port, int connections, long messages, Duration duration, int size,
                        int pipeline, double rate, Duration hold, boolean churn) {
         this(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, Driver.THREADS);
+    }
+
+    /** The default timeout. */
+    public LoadOptions(String host, int port, int connections, long messages, Duration duration, int size,
+                       int pipeline, double rate, Duration hold, boolean churn, Driver driver) {
+        this(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, driver, DEFAULT_TIMEOUT);
     }
 
     private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
@@ -46,6 +58,7 @@ public record LoadOptions(
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(hold, "hold");
         Objects.requireNonNull(driver, "driver");
+        Objects.requireNonNull(timeout, "timeout");
         require(port >= 1 && port <= 65_535, "port must be 1..65535, was " + port);
         require(connections >= 1, "connections must be at least 1, was " + connections);
         require(duration != null || messages >= 1, "messages must be at least 1, was " + messages);
@@ -53,12 +66,18 @@ public record LoadOptions(
         require(duration == null || duration.compareTo(MAX_DURATION) <= 0, "duration must be at most 292 years");
         require(hold.compareTo(MAX_DURATION) <= 0 && !hold.isNegative(), "hold must be 0 to 292 years, was " + hold);
         require(duration == null || duration.toMillis() >= 1, "duration must be at least 1ms");
+        // A socket timeout is an int of milliseconds, and 0 would mean "wait for ever".
+        require(timeout.toMillis() >= 1 && timeout.toMillis() <= Integer.MAX_VALUE,
+                "timeout must be 1ms to 24 days, was " + timeout);
         require(size >= 1, "size must be at least 1 byte, was " + size);
         require(pipeline >= 1, "pipeline must be at least 1, was " + pipeline);
         require(rate >= 0, "rate must not be negative, was " + rate);
         require(rate == 0 || pipeline == 1, "--rate paces single messages: use it with --pipeline 1");
         require(driver == Driver.THREADS || (rate == 0 && !churn),
                 "--driver selector neither paces nor churns: use --driver threads for --rate and --churn");
+        // Churning connections live for one message: there is no connection to hold open, and a hold
+        // that is not waited for would only be subtracted from the measured time.
+        require(!churn || hold.isZero(), "--hold keeps connections idle, --churn opens one per message: use one of them");
         require(size <= Integer.MAX_VALUE / 2 / pipeline, "size x pipeline must stay under 1 GiB");
     }
 
@@ -71,5 +90,9 @@ public record LoadOptions(
     /** How many messages go out per write: one at a fixed rate, {@code pipeline} otherwise. */
     int batch() {
         return rate > 0 ? 1 : pipeline;
+    }
+
+    int timeoutMillis() {
+        return (int) timeout.toMillis();
     }
 }

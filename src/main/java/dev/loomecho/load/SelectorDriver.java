@@ -18,10 +18,14 @@ import java.util.SplittableRandom;
  * a benchmark can measure the server rather than the client's own scheduling.
  *
  * <p>Each connection repeats the thread driver's conversation: write a batch of {@code pipeline} random
- * messages, read the echo, check every byte, record each message's latency when its last byte is back.
- * It keeps reading while it writes, so a batch larger than the socket buffers cannot deadlock.
+ * messages, read the echo, check every byte, record each message's latency when its last byte is back;
+ * at the end, half-close and wait for the server's close with nothing more read. It keeps reading while
+ * it writes, so a batch larger than the socket buffers cannot deadlock. Nothing blocks, so the timeout
+ * is a check of each connection's last progress, made every {@link #CHECK_INTERVAL_NANOS}.
  */
 final class SelectorDriver implements AutoCloseable {
+
+    private static final long CHECK_INTERVAL_NANOS = 100_000_000L;
 
     private final LoadOptions options;
     private final LoadGenerator tally;
@@ -30,12 +34,14 @@ final class SelectorDriver implements AutoCloseable {
     /** One read buffer for every connection: a read is checked before the next one. */
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(256 * 1024);
     private final byte[] readBytes = new byte[readBuffer.capacity()];
+    private final long timeoutNanos;
     private int open;
 
     private SelectorDriver(LoadOptions options, LoadGenerator tally) throws IOException {
         this.options = options;
         this.tally = tally;
         this.selector = Selector.open();
+        this.timeoutNanos = options.timeout().toNanos();
     }
 
     /** Connects every connection (a failure to connect is counted, not thrown). */
@@ -51,7 +57,8 @@ final class SelectorDriver implements AutoCloseable {
                 SocketChannel channel = SocketChannel.open();
                 try {
                     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                    channel.connect(address); // blocking: connecting is not what is measured
+                    // blocking, bounded: connecting is not what is measured
+                    channel.socket().connect(address, options.timeoutMillis());
                     channel.configureBlocking(false);
                     Conversation conversation = driver.new Conversation(channel, i);
                     conversation.key = channel.register(driver.selector, 0, conversation);
@@ -68,20 +75,25 @@ final class SelectorDriver implements AutoCloseable {
         return driver;
     }
 
-    /** Runs every conversation to its end: the message count, or the duration from {@code start}. */
-    void run(long start) throws InterruptedException {
-        LoadGenerator.sleepUntil(start + options.hold().toNanos());
-        long deadline = options.duration() == null ? Long.MAX_VALUE
-                : start + options.hold().toNanos() + options.duration().toNanos();
+    /** Runs every conversation to its end: the message count, or {@code deadline} (System.nanoTime). */
+    void run(long deadline) throws InterruptedException {
         open = conversations.size();
         for (Conversation conversation : conversations) {
             conversation.sendBatch(deadline);
         }
+        long nextCheck = System.nanoTime() + CHECK_INTERVAL_NANOS;
         try {
             while (open > 0) {
                 selector.select(key -> ((Conversation) key.attachment()).ready(deadline), 100);
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
+                }
+                long now = System.nanoTime();
+                if (now - nextCheck >= 0) {
+                    for (Conversation conversation : conversations) {
+                        conversation.checkProgress(now);
+                    }
+                    nextCheck = now + CHECK_INTERVAL_NANOS;
                 }
             }
         } catch (IOException e) {
@@ -101,6 +113,9 @@ final class SelectorDriver implements AutoCloseable {
         private int echoed;      // bytes of the current batch back and verified
         private long batchSentAt;
         private long sent;       // messages sent so far
+        private boolean anyEchoed;
+        private boolean halfClosed; // all sent and verified: only the server's close may come now
+        private long lastProgress;  // when a byte last moved, either way, or the connection changed phase
 
         Conversation(SocketChannel channel, long seed) {
             this.channel = channel;
@@ -108,18 +123,30 @@ final class SelectorDriver implements AutoCloseable {
             new SplittableRandom(seed).nextBytes(payload);
         }
 
-        /** Starts the next batch, or ends the conversation when it has sent enough. */
+        /** Starts the next batch, or half-closes when it has sent enough. */
         void sendBatch(long deadline) {
-            boolean more = options.duration() != null ? System.nanoTime() < deadline : sent < options.messages();
+            lastProgress = System.nanoTime();
+            boolean more = options.duration() != null ? lastProgress - deadline < 0 : sent < options.messages();
             if (!more) {
-                end(false);
+                halfClose();
                 return;
             }
             sending = ByteBuffer.wrap(payload, batchOffset, batchBytes);
             echoed = 0;
-            batchSentAt = System.nanoTime();
+            batchSentAt = lastProgress;
             sent += options.pipeline();
             write();
+        }
+
+        private void halfClose() {
+            try {
+                channel.shutdownOutput();
+            } catch (IOException e) {
+                end(Failure.of(e));
+                return;
+            }
+            halfClosed = true;
+            key.interestOps(SelectionKey.OP_READ);
         }
 
         void ready(long deadline) {
@@ -131,16 +158,27 @@ final class SelectorDriver implements AutoCloseable {
                     read(deadline);
                 }
             } catch (IOException e) {
-                end(true);
+                end(Failure.of(e));
+            }
+        }
+
+        /** Fails the connection if the server let the whole timeout pass without progress. */
+        void checkProgress(long now) {
+            if (key.isValid() && now - lastProgress > timeoutNanos) {
+                end(halfClosed ? Failure.NOT_CLOSED : Failure.TIMEOUT);
             }
         }
 
         private void write() {
+            int written;
             try {
-                channel.write(sending);
+                written = channel.write(sending);
             } catch (IOException e) {
-                end(true);
+                end(Failure.of(e));
                 return;
+            }
+            if (written > 0) {
+                lastProgress = System.nanoTime();
             }
             // Keep reading always; ask for writability only while part of the batch is still unsent.
             key.interestOps(SelectionKey.OP_READ | (sending.hasRemaining() ? SelectionKey.OP_WRITE : 0));
@@ -149,18 +187,30 @@ final class SelectorDriver implements AutoCloseable {
         private void read(long deadline) throws IOException {
             readBuffer.clear();
             int n = channel.read(readBuffer);
+            if (halfClosed) {
+                end(n < 0 ? null : Failure.EXTRA_BYTES); // its close, and nothing before it, ends a good run
+                return;
+            }
             if (n < 0) {
-                end(true); // the server closed mid-batch: a short echo
+                end(Failure.SHORT_ECHO); // the server closed mid-batch
+                return;
+            }
+            if (n == 0) {
                 return;
             }
             readBuffer.flip().get(readBytes, 0, n);
             int from = batchOffset + echoed;
-            if (n > batchBytes - echoed
-                    || Arrays.mismatch(readBytes, 0, n, payload, from, from + n) >= 0) {
-                end(true); // more than was sent, or a wrong byte
+            if (n > batchBytes - echoed) {
+                end(Failure.EXTRA_BYTES); // more than was sent: the next batch is not out yet
+                return;
+            }
+            if (Arrays.mismatch(readBytes, 0, n, payload, from, from + n) >= 0) {
+                end(Failure.WRONG_BYTE);
                 return;
             }
             long now = System.nanoTime();
+            lastProgress = now;
+            anyEchoed = true;
             int before = echoed / size;
             echoed += n;
             for (int message = before; message < echoed / size; message++) {
@@ -172,14 +222,16 @@ final class SelectorDriver implements AutoCloseable {
             }
         }
 
-        private void end(boolean failed) {
-            if (failed) {
-                tally.failed();
+        /** Ends the conversation: a success if {@code failure} is null. */
+        private void end(Failure failure) {
+            if (!key.isValid()) {
+                return; // ended already
             }
-            if (key.isValid()) {
-                key.cancel();
-                open--;
+            if (failure != null) {
+                tally.failed(failure, !anyEchoed);
             }
+            key.cancel();
+            open--;
             try {
                 channel.close();
             } catch (IOException ignored) {

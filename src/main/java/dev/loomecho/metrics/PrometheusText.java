@@ -32,6 +32,9 @@ final class PrometheusText {
         }
         counter(text, "loomecho_udp_datagrams_echoed_total", "UDP datagrams echoed.", labels, stats.udpEchoed());
         counter(text, "loomecho_udp_datagrams_dropped_total", "UDP datagrams not answered: refused by the reflection guards or rate limit, or the reply failed.", labels, stats.udpDropped());
+        gauge(text, "loomecho_buffer_bytes_in_use", "Native memory of the read buffers open connections hold.", labels, stats.bufferBytesInUse());
+        gauge(text, "loomecho_buffer_bytes_pooled", "Native memory of read buffers allocated and free for reuse; unused ones are freed within about two seconds.", labels, stats.bufferBytesPooled());
+        counter(text, "loomecho_buffer_allocation_failures_total", "Read buffers not handed out: memory cap reached or refused by the JVM.", labels, stats.bufferAllocationFailures());
         gauge(text, "loomecho_platform_threads", "Live platform (OS) threads in the JVM, carrier threads included.", labels, threads.platformThreads());
         // The virtual-thread scheduler's gauges exist only where the JVM reports them (JDK 24+).
         if (threads.schedulerParallelism() >= 0) {

@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code serve --stats-interval}: one log line per interval, so a class can watch what the server's
- * threads do while it runs — connections, bytes per second, platform threads, and the virtual-thread
- * scheduler's carriers and queue.
+ * threads do while it runs — connections, bytes per second, read-buffer memory, platform threads, and
+ * the virtual-thread scheduler's carriers and queue.
  */
 public final class StatsLog implements AutoCloseable {
 
@@ -53,9 +53,12 @@ public final class StatsLog implements AutoCloseable {
         double in = (after.bytesIn() - before.bytesIn()) / seconds;
         double out = (after.bytesOut() - before.bytesOut()) / seconds;
         return String.format(Locale.ROOT,
-                "connections %d active, %d accepted, %d rejected | in %s/s, out %s/s | platform threads %d"
+                "connections %d active, %d accepted, %d rejected | in %s/s, out %s/s"
+                        + " | buffers %s in use, %s pooled, %d allocation failures | platform threads %d"
                         + " | virtual-thread scheduler: parallelism %s, pool %s, mounted %s, queued %s",
-                after.active(), after.accepted(), after.rejected(), bytes(in), bytes(out), threads.platformThreads(),
+                after.active(), after.accepted(), after.rejected(), bytes(in), bytes(out),
+                bytes(after.bufferBytesInUse()), bytes(after.bufferBytesPooled()), after.bufferAllocationFailures(),
+                threads.platformThreads(),
                 known(threads.schedulerParallelism()), known(threads.schedulerPoolSize()),
                 known(threads.mountedVirtualThreads()), known(threads.queuedVirtualThreads()));
     }
@@ -64,14 +67,14 @@ public final class StatsLog implements AutoCloseable {
         return gauge < 0 ? "n/a" : String.valueOf(gauge);
     }
 
-    private static String bytes(double perSecond) {
-        if (perSecond >= 1 << 20) {
-            return String.format(Locale.ROOT, "%.1f MiB", perSecond / (1 << 20));
+    private static String bytes(double amount) {
+        if (amount >= 1 << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", amount / (1 << 20));
         }
-        if (perSecond >= 1 << 10) {
-            return String.format(Locale.ROOT, "%.1f KiB", perSecond / (1 << 10));
+        if (amount >= 1 << 10) {
+            return String.format(Locale.ROOT, "%.1f KiB", amount / (1 << 10));
         }
-        return String.format(Locale.ROOT, "%.0f B", perSecond);
+        return String.format(Locale.ROOT, "%.0f B", amount);
     }
 
     @Override

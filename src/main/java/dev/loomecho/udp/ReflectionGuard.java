@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * multicast sources, and rate-limit each source address. Two loom-echo servers on unprivileged ports
  * need more: a datagram from this server's own port number is refused (another echo server on the
  * same port, or this one spoofed), and so is a source that keeps sending back exactly what it was sent
- * (any other echo server: see {@link EchoLoopDetector}).
+ * (any other echo server, with one datagram in flight or a few: see {@link EchoLoopDetector}).
  */
 final class ReflectionGuard {
 
@@ -46,7 +46,8 @@ final class ReflectionGuard {
         }
         long fingerprint = loops.fingerprint(datagram);
         if (loops.isLoop(source, fingerprint)) {
-            return "it sent back our last " + config.loopLimit() + " replies unchanged (another echo server?)";
+            return "it kept sending back our recent replies unchanged, " + config.loopLimit()
+                    + " in a row (another echo server?)";
         }
         if (!limiter.tryAcquire(address, now)) {
             return "over " + config.ratePerSource() + " datagrams/s from this address";

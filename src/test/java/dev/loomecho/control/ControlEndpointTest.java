@@ -137,8 +137,9 @@ class ControlEndpointTest {
                 assertEquals(1, stats.get("active").getAsLong());
                 assertEquals(5, stats.get("bytesIn").getAsLong());
                 assertEquals(5, stats.get("bytesOut").getAsLong());
+                assertEquals(256, stats.get("bufferBytesInUse").getAsLong(), "the open connection's 256 B buffer");
                 assertEquals(0, stats.getAsJsonObject("tls").get("accepted").getAsLong(), "no TLS listener");
-                assertEquals(10, stats.size(), "every field of Stats");
+                assertEquals(13, stats.size(), "every field of Stats");
             }
         }
     }

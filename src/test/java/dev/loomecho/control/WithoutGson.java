@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.Socket;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Run by {@link ControlProcessTest} in a JVM without Gson; prints what worked, exits 1 on a surprise. */
 public final class WithoutGson {
@@ -41,14 +43,21 @@ public final class WithoutGson {
         System.exit(0);
     }
 
-    /** The one thing the extension asks of its context: whose callback this is. */
+    /** The one thing the extension asks of its context: a store to keep its hold on the server in. */
     private static ExtensionContext contextWithId(String uniqueId) {
+        Map<Object, Object> values = new HashMap<>();
+        ExtensionContext.Store store = (ExtensionContext.Store) Proxy.newProxyInstance(
+                ExtensionContext.class.getClassLoader(), new Class<?>[] {ExtensionContext.Store.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "put" -> values.put(args[0], args[1]);
+                    case "remove" -> values.remove(args[0]);
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
         return (ExtensionContext) Proxy.newProxyInstance(ExtensionContext.class.getClassLoader(),
-                new Class<?>[] {ExtensionContext.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("getUniqueId")) {
-                        return uniqueId;
-                    }
-                    throw new UnsupportedOperationException(method.getName());
+                new Class<?>[] {ExtensionContext.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "getUniqueId" -> uniqueId;
+                    case "getStore" -> store;
+                    default -> throw new UnsupportedOperationException(method.getName());
                 });
     }
 

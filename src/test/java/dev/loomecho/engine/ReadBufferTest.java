@@ -10,12 +10,12 @@ class ReadBufferTest {
 
     @Test
     void startsSmallSoIdleConnectionsAreCheap() {
-        assertEquals(256, new ReadBuffer(64 * 1024).capacity());
+        assertEquals(256, ReadBuffer.open(new BufferPool(64 * 1024)).capacity());
     }
 
     @Test
     void isDirectSoTheKernelReadsIntoItWithoutAnExtraCopy() {
-        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(64 * 1024));
         assertTrue(buffer.forReading().isDirect());
         buffer.adapt(256);
         assertTrue(buffer.forReading().isDirect(), "a grown buffer too");
@@ -23,7 +23,7 @@ class ReadBufferTest {
 
     @Test
     void doublesWhenAReadFillsItUpToTheCap() {
-        ReadBuffer buffer = new ReadBuffer(2048);
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(2048));
         buffer.adapt(256);
         assertEquals(512, buffer.capacity());
         buffer.adapt(512);
@@ -36,7 +36,7 @@ class ReadBufferTest {
 
     @Test
     void halvesOnlyAfterTwoSmallReadsInARow() {
-        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(64 * 1024));
         buffer.adapt(256);
         buffer.adapt(512);
         buffer.adapt(1024);
@@ -49,7 +49,7 @@ class ReadBufferTest {
 
     @Test
     void aMediumReadResetsTheShrinkVote() {
-        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(64 * 1024));
         buffer.adapt(256);
         buffer.adapt(512);
         buffer.adapt(1024);
@@ -61,7 +61,7 @@ class ReadBufferTest {
 
     @Test
     void neverShrinksBelowTheStartingSize() {
-        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(64 * 1024));
         for (int i = 0; i < 10; i++) {
             buffer.adapt(1);
         }
@@ -69,8 +69,44 @@ class ReadBufferTest {
     }
 
     @Test
+    void growsThroughTheSizeClassesUpToAnOddSizedCap() {
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(100_000));
+        for (int size = 256; size < 65_536; size *= 2) {
+            buffer.adapt(size);
+        }
+        assertEquals(65_536, buffer.capacity());
+        buffer.adapt(65_536);
+        assertEquals(100_000, buffer.capacity(), "the largest class is --buffer-size itself");
+        buffer.adapt(10);
+        buffer.adapt(10);
+        assertEquals(65_536, buffer.capacity(), "and shrinks back into the classes");
+    }
+
+    @Test
+    void keepsItsBufferWhenThePoolHasNoneToGrowInto() {
+        BufferPool pool = new BufferPool(64 * 1024, DirectMemory.best(), 64 * 1024 + 8 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(pool);
+        buffer.adapt(256);
+        assertEquals(256, buffer.capacity(), "the 64 KiB slab leaves no room below the growth cap");
+        assertEquals(1, pool.usage().allocationFailures());
+        assertEquals(256, buffer.forReading().remaining(), "and reads go on into the buffer it has");
+    }
+
+    @Test
+    void releasingGivesTheBufferBackOnceOnly() {
+        BufferPool pool = new BufferPool(64 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(pool);
+        buffer.adapt(256);
+        assertEquals(512, pool.usage().bytesInUse());
+        buffer.release();
+        buffer.release();
+        assertEquals(0, pool.usage().bytesInUse());
+        assertEquals(64 * 1024 + 512, pool.usage().bytesPooled(), "the slab and the 512 B buffer, nothing counted twice");
+    }
+
+    @Test
     void whileReadsArePacedEveryReadIsCappedTheFirstIncluded() {
-        ReadBuffer buffer = new ReadBuffer(64 * 1024);
+        ReadBuffer buffer = ReadBuffer.open(new BufferPool(64 * 1024));
         assertEquals(10, buffer.forReading(Faults.NONE.withReadBandwidth(100)).remaining(), "a tenth of a second's worth");
         assertEquals(1, buffer.forReading(Faults.NONE.withReadBandwidth(3)).remaining(), "at least one byte");
         assertEquals(256, buffer.forReading(Faults.NONE.withReadBandwidth(1_000_000)).remaining(), "at most the buffer");

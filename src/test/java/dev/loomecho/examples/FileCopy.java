@@ -46,6 +46,7 @@ public final class FileCopy {
              ExecutorService copiers = Executors.newVirtualThreadPerTaskExecutor()) {
             long size = in.size();
             AtomicLong nextBlock = new AtomicLong();
+            // docs:begin virtual-copier
             Callable<Void> copier = () -> {
                 ByteBuffer buffer = ByteBuffer.allocate(BLOCK);
                 for (long at; (at = nextBlock.getAndAdd(BLOCK)) < size; ) {
@@ -63,6 +64,7 @@ public final class FileCopy {
             for (Future<Void> copied : copiers.invokeAll(Collections.nCopies(IN_FLIGHT, copier))) {
                 copied.get(); // rethrows a copier's IOException
             }
+            // docs:end virtual-copier
         }
     }
 
@@ -73,6 +75,7 @@ public final class FileCopy {
      * to stop the workers.
      */
     public static void withCompletionHandlers(Path source, Path target) throws IOException, InterruptedException {
+        // docs:begin handler-copy
         ExecutorService workers = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("filecopy-io-", 1).factory());
         try (AsynchronousFileChannel in = AsynchronousFileChannel.open(source, Set.of(READ), workers);
              AsynchronousFileChannel out = AsynchronousFileChannel.open(target, Set.of(WRITE, CREATE, TRUNCATE_EXISTING), workers)) {
@@ -84,6 +87,7 @@ public final class FileCopy {
         } finally {
             workers.shutdown();
         }
+        // docs:end handler-copy
     }
 
     /** One request: the seed's CIOReq, an OVERLAPPED (the file offset) and its buffer. */
@@ -109,6 +113,7 @@ public final class FileCopy {
 
         final CompletionHandler<Integer, Request> readDone = new CompletionHandler<>() {
             @Override
+            // docs:begin read-done
             public void completed(Integer n, Request request) { // CK_READ
                 ByteBuffer buffer = request.buffer;
                 if (n > 0 && buffer.hasRemaining() && request.at + buffer.position() < size) {
@@ -118,6 +123,7 @@ public final class FileCopy {
                 buffer.flip();
                 out.write(buffer, request.at, request, writeDone);
             }
+            // docs:end read-done
 
             @Override
             public void failed(Throwable e, Request request) {
@@ -127,6 +133,7 @@ public final class FileCopy {
 
         final CompletionHandler<Integer, Request> writeDone = new CompletionHandler<>() {
             @Override
+            // docs:begin write-done
             public void completed(Integer n, Request request) { // CK_WRITE
                 ByteBuffer buffer = request.buffer;
                 if (buffer.hasRemaining()) {
@@ -141,6 +148,7 @@ public final class FileCopy {
                 buffer.clear();
                 in.read(buffer, request.at, request, readDone);
             }
+            // docs:end write-done
 
             @Override
             public void failed(Throwable e, Request request) {

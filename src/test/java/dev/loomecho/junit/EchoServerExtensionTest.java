@@ -15,6 +15,7 @@ import dev.loomecho.fault.Faults;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,9 +32,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.opentest4j.TestAbortedException;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -170,6 +176,35 @@ class EchoServerExtensionTest {
         assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"));
     }
 
+    @Test
+    void aTestWhoseSetupNeverReachedTheServerDoesNotUpsetTheNextTestsFaults() {
+        TestExecutionSummary summary = launch(SkippedSetupScenario.class, Map.of());
+
+        assertEquals(1, summary.getTestsAbortedCount(), () -> failures(summary));
+        assertEquals(2, summary.getTestsSucceededCount(), () -> failures(summary));
+        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"));
+    }
+
+    @Test
+    void aServerSharedByTwoClassesRunningConcurrentlyOutlivesTheFirstToEnd() {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(SharedServerScenario.First.class), selectClass(SharedServerScenario.Second.class))
+                .configurationParameters(Map.of(
+                        "junit.jupiter.execution.parallel.enabled", "true",
+                        "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
+                        "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                        "junit.jupiter.execution.parallel.config.fixed.parallelism", "2"))
+                .build();
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(request, listener);
+        TestExecutionSummary summary = listener.getSummary();
+
+        assertEquals(2, summary.getTestsSucceededCount(), () -> failures(summary));
+        assertThrows(ConnectException.class, () -> new TestClient(SharedServerScenario.address).close(),
+                "the shared server still accepts after both classes ended");
+        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"), "the shared server left threads");
+    }
+
     private static TestExecutionSummary launch(Class<?> scenario, Map<String, String> configuration) {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectClass(scenario)).configurationParameters(configuration).build();
@@ -241,6 +276,117 @@ class EchoServerExtensionTest {
         @Test
         void sibling() throws InterruptedException {
             assertTrue(faultsSet.await(10, TimeUnit.SECONDS), "the other test did not run alongside");
+        }
+    }
+
+    /**
+     * An extension registered before the echo extension aborts the first test in its beforeEach, so the
+     * echo extension's beforeEach never runs for it — JUnit still calls every afterEach. The next test
+     * slows the server down; the last must get the configured faults back.
+     */
+    @Tag("scenario")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class SkippedSetupScenario {
+        @RegisterExtension
+        @Order(1)
+        static BeforeEachCallback abortTheFirstTest = context -> {
+            if (context.getRequiredTestMethod().getName().equals("abortedBeforeTheServerSetUp")) {
+                throw new TestAbortedException("aborted before the echo extension's beforeEach");
+            }
+        };
+
+        @RegisterExtension
+        @Order(2)
+        static EchoServerExtension echo = EchoServerExtension.builder().build();
+
+        @Test
+        @Order(1)
+        void abortedBeforeTheServerSetUp() {
+        }
+
+        @Test
+        @Order(2)
+        void slowsTheServerDown() {
+            echo.faults(Faults.NONE.withLatency(Duration.ofSeconds(5), Duration.ZERO));
+        }
+
+        @Test
+        @Order(3)
+        void getsTheConfiguredFaultsBack() {
+            assertEquals(Faults.NONE, echo.server().faults(), "the previous test's faults leaked into this one");
+        }
+    }
+
+    /**
+     * Two test classes sharing the static extension of their base class, run at the same time: the
+     * first class starts the server and ends while the second still uses it. Latches make the order
+     * certain: First starts the server, Second joins, First ends, then Second echoes.
+     */
+    static final class SharedServerScenario {
+        static final CountDownLatch firstStarted = new CountDownLatch(1);
+        static final CountDownLatch secondStarted = new CountDownLatch(1);
+        static final CountDownLatch firstEnded = new CountDownLatch(1);
+        static volatile InetSocketAddress address;
+
+        private SharedServerScenario() {
+        }
+
+        /** Registered before the echo extension: its beforeAll runs before the echo's, its afterAll after. */
+        static final class Sequencing implements BeforeAllCallback, AfterAllCallback {
+            @Override
+            public void beforeAll(ExtensionContext context) throws InterruptedException {
+                if (context.getRequiredTestClass() == Second.class) {
+                    assertTrue(firstStarted.await(10, TimeUnit.SECONDS), "the first class did not start");
+                }
+            }
+
+            @Override
+            public void afterAll(ExtensionContext context) {
+                if (context.getRequiredTestClass() == First.class) {
+                    firstEnded.countDown();
+                }
+            }
+        }
+
+        abstract static class Base {
+            @RegisterExtension
+            @Order(1)
+            static Sequencing sequencing = new Sequencing();
+
+            @RegisterExtension
+            @Order(2)
+            static EchoServerExtension echo = EchoServerExtension.builder().build();
+
+            /** Registered after the echo extension: its beforeAll runs once the class has the server. */
+            @RegisterExtension
+            @Order(3)
+            static BeforeAllCallback started = context -> {
+                if (context.getRequiredTestClass() == First.class) {
+                    firstStarted.countDown();
+                } else {
+                    address = echo.address(); // as a client under test would take it
+                    secondStarted.countDown();
+                }
+            };
+        }
+
+        @Tag("scenario")
+        static class First extends Base {
+            @Test
+            void endsOnceTheSecondClassHasStarted() throws InterruptedException {
+                assertTrue(secondStarted.await(10, TimeUnit.SECONDS), "the second class did not run alongside");
+            }
+        }
+
+        @Tag("scenario")
+        static class Second extends Base {
+            @Test
+            void echoesAfterTheFirstClassEnded() throws Exception {
+                assertTrue(firstEnded.await(10, TimeUnit.SECONDS), "the first class did not end");
+                try (TestClient client = new TestClient(address)) {
+                    assertArrayEquals(new byte[] {9}, client.echo(new byte[] {9}));
+                }
+            }
         }
     }
 

@@ -51,7 +51,10 @@ class ObservabilityTest {
             assertEquals(0, samples.get("loomecho_connections_active"));
             assertEquals(3, samples.get("loomecho_received_bytes_total"));
             assertEquals(3, samples.get("loomecho_sent_bytes_total"));
-            assertEquals(9 + 5, samples.size(), "every metric of Stats and the five thread gauges are exported");
+            assertEquals(12 + 5, samples.size(), "every metric of Stats and the five thread gauges are exported");
+            assertEquals(0, samples.get("loomecho_buffer_bytes_in_use"), "the closed connection gave its buffer back");
+            assertEquals(64 * 1024, samples.get("loomecho_buffer_bytes_pooled"), "one slab of 256 B buffers, kept");
+            assertEquals(0, samples.get("loomecho_buffer_allocation_failures_total"));
             assertTrue(samples.get("loomecho_platform_threads") >= 3, "at least the accept, reaper and metrics threads");
             assertEquals(expectedParallelism(), samples.get("loomecho_vthread_scheduler_parallelism"));
             assertTrue(samples.get("loomecho_vthread_scheduler_pool_size") <= samples.get("loomecho_vthread_scheduler_parallelism") + 256);
@@ -81,6 +84,7 @@ class ObservabilityTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.output().lines()
                     .filter(line -> line.contains("StatsLog")).count() >= 3);
             String line = server.output().lines().filter(l -> l.contains("connections 1 active")).findFirst().orElseThrow();
+            assertTrue(line.contains("| buffers 256 B in use, 63.8 KiB pooled, 0 allocation failures |"), line);
             assertTrue(line.matches(".*\\| platform threads \\d+ \\| virtual-thread scheduler: parallelism \\d+, pool \\d+, "
                     + "mounted \\d+, queued \\d+$"), line);
         }

@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ReflectionGuardTest {
 
@@ -87,8 +91,44 @@ class ReflectionGuardTest {
         ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
         InetSocketAddress client = new InetSocketAddress("192.0.2.9", 40_000);
         for (int i = 0; i < 10 * UdpConfig.DEFAULTS.loopLimit(); i++) {
-            assertNull(unlimited.refusal(client, numbered(i % 2), 0), "datagram " + i);
+            assertNull(unlimited.refusal(client, numbered(i), 0), "datagram " + i);
         }
+    }
+
+    @Test
+    void aClientThatRepeatsOnePayloadAmongFreshOnesIsNeverRefused() {
+        ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
+        InetSocketAddress client = new InetSocketAddress("192.0.2.9", 40_000);
+        for (int i = 0; i < 10 * UdpConfig.DEFAULTS.loopLimit(); i++) {
+            assertNull(unlimited.refusal(client, i % 2 == 0 ? PING : numbered(i), 0), "datagram " + i);
+        }
+    }
+
+    /**
+     * Two (or more) spoofed datagrams bouncing between this server and another echo server: the other
+     * one sends each back in turn, so no two replies in a row are the same. Every payload the guard
+     * refuses leaves the loop; the loop must end after a bounded number of replies.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, EchoLoopDetector.WINDOW})
+    void aLoopOfSeveralDatagramsEndsAfterABoundedNumberOfReplies(int inFlight) {
+        ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
+        InetSocketAddress otherEcho = new InetSocketAddress("192.0.2.8", 7008);
+        List<ByteBuffer> loop = new ArrayList<>();
+        for (int i = 0; i < inFlight; i++) {
+            loop.add(numbered(i));
+        }
+        long answered = 0;
+        int bound = inFlight * (UdpConfig.DEFAULTS.loopLimit() + 1);
+        for (int turn = 0; !loop.isEmpty() && answered <= bound; turn++) {
+            ByteBuffer datagram = loop.get(turn % loop.size());
+            if (unlimited.refusal(otherEcho, datagram, 0) == null) {
+                answered++;
+            } else {
+                loop.remove(datagram);
+            }
+        }
+        assertTrue(loop.isEmpty(), inFlight + " datagrams still looping after " + answered + " replies");
     }
 
     private static ByteBuffer numbered(int i) {

@@ -163,6 +163,21 @@ class UdpEchoTest {
         }
     }
 
+    @Test
+    void twoServersBounceTwoAlternatingSpoofedDatagramsOnlyABoundedNumberOfTimes() throws IOException {
+        // Two different payloads in flight: neither server ever sees the same datagram twice in a row.
+        UdpConfig unlimited = UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000);
+        try (EchoServer a = udpServer(unlimited); EchoServer b = udpServer(unlimited)) {
+            int bPort = b.udpAddress().orElseThrow().getPort();
+            sendFromPort(bPort, new byte[] {1}, a.udpAddress().orElseThrow());
+            sendFromPort(bPort, new byte[] {2}, a.udpAddress().orElseThrow());
+            LongSupplier echoed = () -> a.stats().udpEchoed() + b.stats().udpEchoed();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500)).until(new Settled(echoed));
+            assertTrue(echoed.getAsLong() <= 2 * (2L * UdpConfig.DEFAULTS.loopLimit() + 2),
+                    "two datagrams were echoed " + echoed.getAsLong() + " times");
+        }
+    }
+
     /**
      * Sends a datagram whose source is {@code port} on 127.0.0.1 — a port a server already holds. The
      * server's more specific binding (its own address) still gets what is sent to that port, so the

@@ -31,13 +31,23 @@ import java.util.regex.Pattern;
  * runs once per server after the rounds (its figure is a count, not a race).
  *
  * <p>Usage: {@code java -jar loom-echo-bench.jar [--quick] [--rounds N] [--out DIR]
- * [--client selector|threads] [--servers a,b,...]}, from the project root. The product servers get the
+ * [--client selector|threads] [--servers a,b,...] [--placement pinned|unpinned|both]}, from the project root.
+ * By default the rounds run twice: pinned ({@code latest.md}, the ranking), then unpinned, server and
+ * client sharing both cores as most users run them ({@code latest-unpinned.md}). The product servers get the
  * JVM options in {@code LOOM_ECHO_JVM_OPTIONS} (what {@code ./run.sh} would pass; it sets this).
  */
 public final class BenchRunner {
 
-    private static final String SERVER_CPU = "1";
-    private static final String CLIENT_CPU = "0";
+    /**
+     * Where server and client run. Pinned (the ranking set): one core each, so no server wins by starving
+     * the client. Unpinned: both share both cores, as most users run them; the server JVM then sees two
+     * CPUs (two I/O threads, two carriers, G1) and the figures include the scheduler's own choices.
+     */
+    record Placement(String name, String serverCpus, String clientCpus, String report) {
+    }
+
+    static final Placement PINNED = new Placement("pinned", "1", "0", "latest");
+    static final Placement UNPINNED = new Placement("unpinned", "0,1", "0,1", "latest-unpinned");
     private static final int PORT = 7100;
     static final String PEER = "netty-epoll";
     private static final List<String> ENGINES = List.of("virtual", "platform", "completion", "future", "selector");
@@ -102,8 +112,11 @@ public final class BenchRunner {
     private final Duration length;
     private final int idleConnections;
     private final Duration idleHold;
+    private final List<Placement> placements;
+    private Placement placement = PINNED;
 
-    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only) {
+    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only, List<Placement> placements) {
+        this.placements = placements;
         this.quick = quick;
         this.rounds = rounds;
         this.out = out;
@@ -120,6 +133,7 @@ public final class BenchRunner {
         Path out = Path.of("bench/results");
         String client = "selector";
         List<String> only = List.of();
+        List<Placement> placements = List.of(PINNED, UNPINNED);
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -128,17 +142,28 @@ public final class BenchRunner {
                     case "--out" -> out = Path.of(args[++i]);
                     case "--client" -> client = List.of("selector", "threads").contains(args[++i]) ? args[i] : usage();
                     case "--servers" -> only = List.of(args[++i].split(","));
+                    case "--placement" -> placements = switch (args[++i]) {
+                        case "pinned" -> List.of(PINNED);
+                        case "unpinned" -> List.of(UNPINNED);
+                        case "both" -> List.of(PINNED, UNPINNED);
+                        default -> { usage(); yield null; }
+                    };
                     default -> usage();
                 }
             }
         } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
             usage();
         }
-        new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only).run();
+        BenchRunner runner = new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only, placements);
+        for (Placement placement : placements) {
+            runner.placement = placement;
+            runner.run();
+        }
     }
 
     private static String usage() {
-        System.err.println("usage: bench [--quick] [--rounds N] [--out DIR] [--client selector|threads] [--servers a,b,...]");
+        System.err.println("usage: bench [--quick] [--rounds N] [--out DIR] [--client selector|threads] [--servers a,b,...]"
+                + " [--placement pinned|unpinned|both]");
         System.exit(2);
         return null;
     }
@@ -191,17 +216,17 @@ public final class BenchRunner {
         long started = System.nanoTime();
         for (int round = 1; round <= rounds; round++) {
             for (Server server : servers) {
-                log("round %d/%d: %s", round, rounds, server.name());
-                try (ServerProcess process = ServerProcess.start(server)) {
+                log("%s round %d/%d: %s", placement.name(), round, rounds, server.name());
+                try (ServerProcess process = ServerProcess.start(server, placement)) {
                     warmUp();
                     for (Scenario scenario : scenarios) {
                         ProcStats.Sample before = process.proc().sample();
-                        ProcStats.CoreSample serverCore = ProcStats.core(Integer.parseInt(SERVER_CPU));
-                        ProcStats.CoreSample clientCore = ProcStats.core(Integer.parseInt(CLIENT_CPU));
+                        ProcStats.CoreSample serverCore = ProcStats.cores(placement.serverCpus());
+                        ProcStats.CoreSample clientCore = ProcStats.cores(placement.clientCpus());
                         Map<String, Double> values = load(scenario.churn(), scenario.loadArgs());
                         Run run = new Run(round, server, scenario, values, process.proc().sample().minus(before),
-                                ProcStats.core(Integer.parseInt(SERVER_CPU)).busySince(serverCore),
-                                ProcStats.core(Integer.parseInt(CLIENT_CPU)).busySince(clientCore));
+                                ProcStats.cores(placement.serverCpus()).busySince(serverCore),
+                                ProcStats.cores(placement.clientCpus()).busySince(clientCore));
                         runs.add(run);
                         log("  %-40s %,12.1f %s  p99 %,8.0f µs  server %6.2f µs/%s, %5.2f cs/%s, process %3.0f%%"
                                         + " core %3.0f%%; client process %3.0f%% core %3.0f%%%s",
@@ -214,7 +239,7 @@ public final class BenchRunner {
             }
         }
         Map<String, IdleFootprint> idle = new LinkedHashMap<>();
-        for (Server server : servers) {
+        for (Server server : placement == placements.get(0) ? servers : List.<Server>of()) { // a count: once is enough
             log("idle: %s, %,d connections held %ds", server.name(), idleConnections, idleHold.toSeconds());
             idle.put(server.name(), measureIdle(server));
             log("  %s", idle.get(server.name()));
@@ -223,9 +248,12 @@ public final class BenchRunner {
         Files.createDirectories(out);
         Report report = new Report(servers, scenarios, runs, idle, rounds, quick, took, idleConnections, idleHold,
                 client, String.join(" ", jvmOptions));
-        Files.writeString(out.resolve("latest.md"), report.markdown(describeMachine()));
-        Files.writeString(out.resolve("latest.svg"), report.svg());
-        log("wrote %s and %s in %ds", out.resolve("latest.md"), out.resolve("latest.svg"), took.toSeconds());
+        String machine = describeMachine() + "; " + placement.name() + ": server on CPU " + placement.serverCpus()
+                + ", client on CPU " + placement.clientCpus();
+        Files.writeString(out.resolve(placement.report() + ".md"), report.markdown(machine));
+        Files.writeString(out.resolve(placement.report() + ".svg"), report.svg());
+        log("wrote %s and %s in %ds", out.resolve(placement.report() + ".md"), out.resolve(placement.report() + ".svg"),
+                took.toSeconds());
     }
 
     /** JIT warm-up, not reported: steady traffic, then connections opened and closed (the accept path). */
@@ -237,7 +265,7 @@ public final class BenchRunner {
 
     /** Starts the load generator in its own pinned JVM and returns its JSON result as numbers. */
     private Map<String, Double> load(boolean churn, List<String> args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
+        List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.clientCpus(), java.toString(),
                 "-Xmx2g", "-jar", productJar.toString(), "load", "--port", String.valueOf(PORT), "--json",
                 "--driver", churn ? "threads" : client));
         command.addAll(args);
@@ -267,12 +295,12 @@ public final class BenchRunner {
      * path of a fresh JVM, before the JIT compiled it — take about twice the room of compiled ones.
      */
     private IdleFootprint measureIdle(Server server) throws Exception {
-        try (ServerProcess process = ServerProcess.start(server)) {
+        try (ServerProcess process = ServerProcess.start(server, placement)) {
             warmUp();
             long heapBefore = process.usedHeapAfterGc();
             long rssBefore = process.proc().rssBytes();
             long threadsBefore = process.proc().threads();
-            List<String> command = new ArrayList<>(List.of("taskset", "-c", CLIENT_CPU, java.toString(),
+            List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.clientCpus(), java.toString(),
                     "-Xmx2g", "-jar", productJar.toString(), "load", "--port",
                     String.valueOf(PORT), "--json", "-c", String.valueOf(idleConnections), "-m", "1", "-s", "64",
                     "--driver", client, "--hold", idleHold.toSeconds() + "s"));
@@ -294,8 +322,8 @@ public final class BenchRunner {
 
     /** A server JVM pinned to its CPU; closing it kills it and waits. */
     private record ServerProcess(Process process) implements AutoCloseable {
-        static ServerProcess start(Server server) throws IOException, InterruptedException {
-            List<String> command = new ArrayList<>(List.of("taskset", "-c", SERVER_CPU));
+        static ServerProcess start(Server server, Placement placement) throws IOException, InterruptedException {
+            List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.serverCpus()));
             command.addAll(server.command());
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

@@ -85,6 +85,18 @@ record ProcStats(long pid) {
         }
     }
 
+    /** The sum over {@code cpus}, a taskset list such as "1" or "0,1". */
+    static CoreSample cores(String cpus) throws IOException {
+        long busy = 0;
+        long total = 0;
+        for (String cpu : cpus.split(",")) {
+            CoreSample one = core(Integer.parseInt(cpu.trim()));
+            busy += one.busy();
+            total += one.total();
+        }
+        return new CoreSample(busy, total);
+    }
+
     static CoreSample core(int cpu) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
             if (line.startsWith("cpu" + cpu + " ")) {

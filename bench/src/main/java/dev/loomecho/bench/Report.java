@@ -73,6 +73,9 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
             }
             md.append('\n');
         }
+        if (idle.isEmpty()) {
+            return md.append("The idle scenario runs once, with the pinned set (latest.md).\n").toString();
+        }
         md.append(String.format(Locale.ROOT, "## %,d idle connections held %d s, then each echoes once\n\n",
                 idleConnections, idleHold.toSeconds()));
         md.append("Each server is first warmed up as in the rounds (steady traffic, then connect-echo-close churn), "
