@@ -23,6 +23,7 @@ final class TlsHandshake {
      * stalled it, or either side refused the other, or the peer left), the connection then closed. A
      * failed handshake is the peer's doing: counted, logged at debug.
      */
+    // docs:begin complete
     static TlsChannel complete(Connection connection, SocketChannel channel, ServerTls tls, Connections connections) {
         try {
             TlsFaults faults = connection.faults().tls();
@@ -46,4 +47,5 @@ final class TlsHandshake {
             return null;
         }
     }
+    // docs:end complete
 }

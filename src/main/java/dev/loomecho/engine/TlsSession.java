@@ -86,6 +86,7 @@ final class TlsSession implements SelectorEngine.Handler {
         }
     }
 
+    // docs:begin pump
     /** Does all the engine can do with what the socket holds now; returns having set what to wait for. */
     private void pump() {
         try {
@@ -117,6 +118,7 @@ final class TlsSession implements SelectorEngine.Handler {
             connection.fail(e);
         }
     }
+    // docs:end pump
 
     /**
      * Wraps decrypted bytes back, at most {@code maxEcho} of them: the echo. They count as received now,
