@@ -34,7 +34,7 @@ final class TlsOptions {
 
     @Option(names = "--tls-port", paramLabel = "PORT",
             description = "Also serve TLS on this port of the bind address (0 = any free port, printed at start); "
-                    + "virtual and platform engines. Without --tls-cert or --tls-keystore the server makes a "
+                    + "virtual, platform and selector engines. Without --tls-cert or --tls-keystore the server makes a "
                     + "throwaway CA and a certificate for localhost, 127.0.0.1 and ::1 at start.")
     Integer port;
 
