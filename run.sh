@@ -2,7 +2,9 @@
 # loom-echo launcher.
 #   ./run.sh                 start the server on 127.0.0.1:7007 (engine virtual), in the foreground
 #   ./run.sh test            run the whole test suite
+#   ./run.sh test-jdks       the jar on JDK 21, 26, 27 (Debian, in a trixie chroot) and this host's JDK: one line each
 #   ./run.sh bench [--quick] benchmark every engine against Netty epoll -> bench/results/latest.md
+#                            (--jdk 21|26|27: servers on that JDK of the test-jdks chroot; see bench/NOTES.md)
 #   ./run.sh soak [--engine E|all] [--duration 60s] [--nmt]   mixed-abuse soak; exit 1 on a wrong echo or a leak
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
 #   ./run.sh seed-server MODEL --port PORT
@@ -127,10 +129,83 @@ LAUNCHER
   echo "run.sh: built $image ($(du -sh "$image" | cut -f1), modules $modules): $image/bin/loom-echo serve" >&2
 }
 
+# ./run.sh test-jdks: Debian's OpenJDK 21, 26 and 27 need glibc 2.38, newer than this host's, so they run
+# in a Debian trixie chroot, prepared once by deploy/debian-rootfs.sh (cached in LOOM_ECHO_ROOTFS, default
+# target/jdks/trixie). The chroot shares the host's network, so the test JVM here reaches its servers over
+# loopback. JdkMatrix prints one line per JDK and exits 1 if any check failed.
+JDK_ROOTFS_PACKAGES=(openjdk-21-jdk-headless openjdk-26-jdk-headless/sid openjdk-27-jdk-headless/sid)
+CHROOT_JDKS=(21 26 27)
+
+JDK_ROOTFS=$(realpath -m "${LOOM_ECHO_ROOTFS:-target/jdks/trixie}")
+
+chroot_java() { # the command that runs chroot JDK $1's java
+  echo "chroot $JDK_ROOTFS /usr/lib/jvm/java-$1-openjdk-amd64/bin/java"
+}
+
+# Prepares the chroot (once) and mounts its /proc, which a JVM needs, until this script exits.
+enter_jdk_chroot() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "run.sh: the JDK chroot needs root (debootstrap, chroot, mount)" >&2; exit 1
+  fi
+  command -v debootstrap >/dev/null 2>&1 || { echo "run.sh: the JDK chroot needs debootstrap (apt-get install debootstrap)" >&2; exit 1; }
+  local started=$SECONDS
+  if [[ ! -f "$JDK_ROOTFS/.loom-echo-rootfs" ]]; then
+    echo "run.sh: preparing the JDK chroot in $JDK_ROOTFS (once; a few minutes) ..." >&2
+  fi
+  deploy/debian-rootfs.sh "$JDK_ROOTFS" "${JDK_ROOTFS_PACKAGES[@]}"
+  echo "run.sh: JDK chroot $JDK_ROOTFS ready ($(( SECONDS - started )) s)" >&2
+  if ! mountpoint -q "$JDK_ROOTFS/proc"; then
+    mount -t proc proc "$JDK_ROOTFS/proc"
+  fi
+  trap release_jdk_chroot EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# Ends what still runs in the chroot (only our servers and test JVMs can: nothing else uses it), then
+# unmounts its /proc, lazily if something still holds it after 5 s.
+release_jdk_chroot() {
+  local pid attempt
+  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+    if [[ "$(readlink "/proc/$pid/root" 2>/dev/null)" == "$JDK_ROOTFS" ]]; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    mountpoint -q "$JDK_ROOTFS/proc" || return 0
+    umount "$JDK_ROOTFS/proc" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  umount -l "$JDK_ROOTFS/proc"
+}
+
+test_jdks() {
+  local started=$SECONDS
+  echo "run.sh: building the jars and test classes with Java $JAVA_MAJOR ..." >&2
+  maven -B -q -DskipTests package >&2
+  touch "$JAR"
+  maven -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/test-classpath.txt >&2
+  enter_jdk_chroot
+  local commands=("$JAVA") major
+  for major in "${CHROOT_JDKS[@]}"; do
+    commands+=("$(chroot_java "$major")")
+  done
+  rm -rf "$JDK_ROOTFS/tmp/loom-echo-staged" # JdkMatrix copies the jars in afresh
+  local status=0
+  timeout --kill-after=30s 25m "$JAVA" -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" \
+    dev.loomecho.jdk.JdkMatrix "${commands[@]}" || status=$?
+  echo "run.sh: test-jdks took $(( SECONDS - started )) s" >&2
+  return $status
+}
+
 case "${1:-}" in
   test)
     shift
     maven -B verify "$@"
+    ;;
+  test-jdks)
+    test_jdks
     ;;
   bench)
     shift
@@ -138,8 +213,26 @@ case "${1:-}" in
     echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
     maven -B -q -f bench/pom.xml package >&2
     command -v taskset >/dev/null 2>&1 || { echo "run.sh: bench needs taskset (util-linux)" >&2; exit 1; }
-    # The servers get the JVM options ./run.sh itself passes, so the benchmark runs them as users do.
-    LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -jar bench/target/loom-echo-bench.jar "$@"
+    bench_args=() jdk=""
+    while (( $# )); do
+      if [[ "$1" == --jdk ]]; then
+        [[ $# -ge 2 ]] || { echo "run.sh: bench --jdk needs a JDK: one of ${CHROOT_JDKS[*]}" >&2; exit 2; }
+        jdk=$2; shift 2
+      else
+        bench_args+=("$1"); shift
+      fi
+    done
+    if [[ -z "$jdk" ]]; then
+      # The servers get the JVM options ./run.sh itself passes, so the benchmark runs them as users do.
+      LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -jar bench/target/loom-echo-bench.jar "${bench_args[@]}"
+    fi
+    if [[ ! " ${CHROOT_JDKS[*]} " == *" $jdk "* ]]; then
+      echo "run.sh: bench --jdk takes one of ${CHROOT_JDKS[*]} (the JDK chroot's); got '$jdk'" >&2; exit 2
+    fi
+    # A chroot JDK is not the release the jar's preview class was built for: no flags but the variants'.
+    enter_jdk_chroot
+    LOOM_ECHO_JVM_OPTIONS="" "$JAVA" -jar bench/target/loom-echo-bench.jar --java "$(chroot_java "$jdk")" \
+      "${bench_args[@]}"
     ;;
   soak)
     shift

@@ -73,6 +73,14 @@ public final class ChildServer implements AutoCloseable {
         return start(Map.of(), 0, prefix, List.of("-jar", jar.toString()), args);
     }
 
+    /**
+     * Starts {@code serve --port 0 ARGS} with {@code javaAndJar}: a java command (another JDK's, say, or one
+     * in a chroot), its options, {@code -jar} and the jar as that java sees it.
+     */
+    public static ChildServer startWith(List<String> javaAndJar, String... args) throws IOException {
+        return launch(Map.of(), 0, List.of(), javaAndJar, args);
+    }
+
     private static ChildServer start(Map<String, String> environment, int openFileLimit, List<String> launch,
                                      String... args) throws IOException {
         return start(environment, openFileLimit, List.of(), launch, args);
@@ -83,6 +91,12 @@ public final class ChildServer implements AutoCloseable {
         List<String> java = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "-Xmx256m")); // as users run it: no flags
         java.addAll(launch);
+        return launch(environment, openFileLimit, prefix, java, args);
+    }
+
+    private static ChildServer launch(Map<String, String> environment, int openFileLimit, List<String> prefix,
+                                      List<String> javaAndJar, String... args) throws IOException {
+        List<String> java = new ArrayList<>(javaAndJar);
         java.addAll(List.of("serve", "--port", "0"));
         java.addAll(List.of(args));
         List<String> command = new ArrayList<>(prefix);

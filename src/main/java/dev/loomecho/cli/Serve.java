@@ -88,7 +88,7 @@ final class Serve implements Callable<Integer> {
     Set<Integer> udpBlockedPorts;
 
     @Option(names = "--udp-loop-limit", paramLabel = "N",
-            description = "Refuse a source's next identical datagram after N identical replies in a row "
+            description = "Refuse a source's next copy of a datagram after answering it N times "
                     + "(ends a loop with another echo server); 0 = off.")
     int udpLoopLimit;
 

@@ -25,7 +25,11 @@ import java.util.Locale;
  */
 public final class RoundTripClient implements Closeable {
 
-    /** The largest TCP message: a longer line is sent in pieces of this size. */
+    /**
+     * The largest TCP message, if half the socket's send buffer is as large: a longer line is sent in
+     * pieces. A piece fits in that buffer, so its write returns even when the server reads nothing (a
+     * socket timeout bounds reads only), and the wait for its echo then times out.
+     */
     private static final int MAX_TCP_LINE = 64 * 1024;
 
     /** One message's round trip over some transport. */
@@ -52,15 +56,18 @@ public final class RoundTripClient implements Closeable {
     /** Connects over TCP; each wait for the server lasts at most {@code timeout}. */
     public static RoundTripClient tcp(InetSocketAddress server, Duration timeout) throws IOException {
         Socket socket = new Socket();
+        int piece;
         try {
             socket.connect(server, Timeouts.millis(timeout));
             socket.setSoTimeout(Timeouts.millis(timeout));
             socket.setTcpNoDelay(true); // one small message at a time: do not wait to coalesce
+            // Half: the kernel counts its bookkeeping against the buffer too (Linux doubles SO_SNDBUF for it).
+            piece = Math.clamp(socket.getSendBufferSize() / 2 - 1, 1, MAX_TCP_LINE); // - 1: room for the newline
         } catch (IOException e) {
             socket.close();
             throw e;
         }
-        return new RoundTripClient(new TcpExchange(socket), false, MAX_TCP_LINE, timeout);
+        return new RoundTripClient(new TcpExchange(socket), false, piece, timeout);
     }
 
     /** Sends datagrams of at most {@code size} bytes to {@code server}; each reply is awaited at most {@code timeout}. */

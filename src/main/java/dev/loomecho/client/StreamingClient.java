@@ -41,6 +41,7 @@ public final class StreamingClient {
     public int run(InputStream input, OutputStream echoOut) throws InterruptedException {
         SentBytes sent = new SentBytes(WINDOW);
         AtomicReference<IOException> sendFailure = new AtomicReference<>();
+        Thread sender = null;
         try (Socket socket = new Socket()) {
             try {
                 socket.connect(server, Timeouts.millis(timeout));
@@ -49,7 +50,7 @@ public final class StreamingClient {
                 return 1;
             }
             socket.setSoTimeout(Timeouts.millis(timeout));
-            Thread sender = Thread.ofVirtual().name("loom-echo-client-send").start(() -> {
+            sender = Thread.ofVirtual().name("loom-echo-client-send").start(() -> {
                 try {
                     send(input, socket, sent);
                 } catch (IOException e) {
@@ -69,8 +70,6 @@ public final class StreamingClient {
                     problem = "sending failed after " + sent.sent() + " bytes"
                             + (sendFailure.get() == null ? "" : ": " + sendFailure.get().getMessage());
                 }
-            } else {
-                sender.interrupt(); // it may wait on input that never ends; the process exits without it
             }
             if (problem != null) {
                 messages.println("loom-echo client: " + problem);
@@ -80,6 +79,11 @@ public final class StreamingClient {
         } catch (IOException e) {
             messages.println("loom-echo client: connection to " + describe() + " broken after " + sent.echoed() + " bytes echoed: " + e.getMessage());
             return 1;
+        } finally {
+            if (sender != null) {
+                // On a failure it may still wait for input that never ends, or for room in the window.
+                sender.interrupt();
+            }
         }
     }
 

@@ -14,7 +14,8 @@ public enum Failure {
     RESET("reset", "the connection was reset (or closed by the server while the client was sending)"),
     TIMEOUT("timeout", "the server sent nothing for the whole --timeout while an echo was due"),
     NOT_CLOSED("not-closed", "the server did not close the connection within the --timeout after the client's half-close"),
-    IO_ERROR("io-error", "an I/O error");
+    IO_ERROR("io-error", "an I/O error"),
+    CLIENT_ERROR("client-error", "the load generator itself failed on the connection (out of memory?)");
 
     private final String key;
     private final String description;

@@ -33,8 +33,11 @@ import org.HdrHistogram.Recorder;
 public final class LoadGenerator {
 
     /**
-     * Batches up to this size fit in the socket buffers, so one thread can write, then read: the write
-     * returns even when the server reads nothing. Larger ones are written from a second thread.
+     * A batch up to this size, and up to half the connection's own send buffer, is written, then read, by
+     * one thread: it fits in that buffer, so the write returns even when the server reads nothing (a
+     * socket timeout bounds reads only). Half, because the kernel counts its bookkeeping against the
+     * buffer too (Linux doubles a requested SO_SNDBUF for it). Larger batches are written from a second
+     * thread, which the reader, at its timeout or on a wrong byte, ends by closing the socket.
      */
     private static final int DIRECT_WRITE_LIMIT = 64 * 1024;
 
@@ -48,6 +51,8 @@ public final class LoadGenerator {
     private final LongAdder connectErrors = new LongAdder();
     private final Map<Failure, LongAdder> failures = new EnumMap<>(Failure.class);
     private final AtomicBoolean stop = new AtomicBoolean();
+    /** With a duration: when the measured phase ends (System.nanoTime); set before the clients start. */
+    private volatile long measuredEnd;
     /** This process's CPU time when the measured phase began; -1 if unknown. */
     private long measuredCpuStart = -1;
 
@@ -140,9 +145,10 @@ public final class LoadGenerator {
                 reporter = Thread.ofPlatform().daemon().name("loom-echo-load-progress")
                         .start(() -> reportEverySecond(connectedAt));
                 phases = new Phases(connectedAt, holdThenMeasure(connectedAt)); // the connections sit idle
+                measuredEnd = options.duration() == null ? 0 : phases.measured + options.duration().toNanos();
                 go.countDown();
                 if (options.duration() != null) {
-                    sleepUntil(phases.measured + options.duration().toNanos());
+                    sleepUntil(measuredEnd);
                     stop.set(true);
                 }
                 clients.shutdown();
@@ -212,6 +218,9 @@ public final class LoadGenerator {
             long next = System.nanoTime();
             for (long sent = 0; !done(sent); sent += options.batch()) {
                 if (interval > 0) {
+                    if (options.duration() != null && next - measuredEnd >= 0) {
+                        break; // the next message is due after the run: do not sleep past its end
+                    }
                     sleepUntil(next); // the schedule, not the last reply, decides when to send
                     conversation.exchange(options.batch(), next);
                     next += interval;
@@ -226,6 +235,9 @@ public final class LoadGenerator {
             failed(Failure.of(e), conversation == null || conversation.echoedNothing());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            // Out of memory, say: the connection has no verdict, so it must not pass by being absent.
+            failed(Failure.CLIENT_ERROR, false);
         }
     }
 
@@ -255,6 +267,8 @@ public final class LoadGenerator {
                 failed(e.cause, false);
             } catch (IOException e) {
                 failed(Failure.of(e), false);
+            } catch (RuntimeException | Error e) {
+                failed(Failure.CLIENT_ERROR, false);
             }
         }
     }
@@ -288,6 +302,7 @@ public final class LoadGenerator {
         private final byte[] payload;
         private final byte[] received;
         private final int size = options.size();
+        private final int directWriteLimit;
         private int offset;
         private long echoedBytes;
 
@@ -299,6 +314,7 @@ public final class LoadGenerator {
             this.payload = new byte[batchBytes * 2]; // two batches' worth, so consecutive batches differ
             new SplittableRandom(seed).nextBytes(payload);
             this.received = new byte[size];
+            this.directWriteLimit = Math.min(DIRECT_WRITE_LIMIT, socket.getSendBufferSize() / 2);
         }
 
         boolean echoedNothing() {
@@ -307,13 +323,14 @@ public final class LoadGenerator {
 
         /**
          * Writes {@code count} messages at once, then reads and verifies each echo in turn. A batch larger
-         * than the socket buffers is written from a second virtual thread: writing it all before reading
-         * would deadlock against a server that, correctly, stops reading while its echo is unread.
+         * than the send buffer holds is written from a second virtual thread: writing it all before
+         * reading would deadlock against a server that, correctly, stops reading while its echo is
+         * unread, and would wait for ever on one that reads nothing.
          */
         void exchange(int count, long sentAt) throws IOException, Failed {
             int batchBytes = size * count;
             int from = offset;
-            if (batchBytes <= DIRECT_WRITE_LIMIT) {
+            if (batchBytes <= directWriteLimit) {
                 out.write(payload, from, batchBytes);
                 out.flush();
                 readAndVerify(count, sentAt);

@@ -16,7 +16,8 @@ import javax.net.ssl.SSLContext;
  * @param size        bytes per message
  * @param pipeline    messages written back-to-back before reading their echoes
  * @param rate        total messages per second across all connections, or 0 for as fast as possible;
- *                    latency is then measured from each message's scheduled time (no coordinated omission)
+ *                    latency is then measured from each message's scheduled time (no coordinated omission);
+ *                    not with {@code churn}
  * @param hold        keep every connection open and silent this long before the first message (idle test)
  * @param churn       open a new connection for every message: connect, echo, close
  * @param driver      what drives the connections: a virtual thread each, or one selector thread for all
@@ -86,12 +87,14 @@ public record LoadOptions(
         require(pipeline >= 1, "pipeline must be at least 1, was " + pipeline);
         require(rate >= 0, "rate must not be negative, was " + rate);
         require(rate == 0 || pipeline == 1, "--rate paces single messages: use it with --pipeline 1");
+        require(rate == 0 || !churn, "--rate paces the messages of open connections, --churn is not paced: use one of them");
         require(driver == Driver.THREADS || (rate == 0 && !churn),
                 "--driver selector neither paces nor churns: use --driver threads for --rate and --churn");
         // Churning connections live for one message: there is no connection to hold open, and a hold
         // that is not waited for would only be subtracted from the measured time.
         require(!churn || hold.isZero(), "--hold keeps connections idle, --churn opens one per message: use one of them");
-        require(size <= Integer.MAX_VALUE / 2 / pipeline, "size x pipeline must stay under 1 GiB");
+        // Each connection keeps two batches of random bytes, in one array.
+        require(size <= Integer.MAX_VALUE / 4 / pipeline, "size x pipeline must stay under 512 MiB");
     }
 
     private static void require(boolean condition, String message) {

@@ -52,25 +52,30 @@ final class SelectorDriver implements AutoCloseable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot open a selector", e);
         }
-        for (int i = 0; i < options.connections(); i++) {
-            try {
-                SocketChannel channel = SocketChannel.open();
+        try {
+            for (int i = 0; i < options.connections(); i++) {
                 try {
-                    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                    // blocking, bounded: connecting is not what is measured
-                    channel.socket().connect(address, options.timeoutMillis());
-                    channel.configureBlocking(false);
-                    Conversation conversation = driver.new Conversation(channel, i);
-                    conversation.key = channel.register(driver.selector, 0, conversation);
-                    driver.conversations.add(conversation);
-                    tally.connectedOne();
+                    SocketChannel channel = SocketChannel.open();
+                    try {
+                        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                        // blocking, bounded: connecting is not what is measured
+                        channel.socket().connect(address, options.timeoutMillis());
+                        channel.configureBlocking(false);
+                        Conversation conversation = driver.new Conversation(channel, i);
+                        conversation.key = channel.register(driver.selector, 0, conversation);
+                        driver.conversations.add(conversation);
+                        tally.connectedOne();
+                    } catch (IOException | RuntimeException | Error e) {
+                        channel.close();
+                        throw e;
+                    }
                 } catch (IOException e) {
-                    channel.close();
-                    throw e;
+                    tally.connectFailed();
                 }
-            } catch (IOException e) {
-                tally.connectFailed();
             }
+        } catch (RuntimeException | Error e) {
+            driver.close(); // out of memory for a payload, say: leave no connection open behind the failure
+            throw e;
         }
         return driver;
     }
@@ -187,15 +192,15 @@ final class SelectorDriver implements AutoCloseable {
         private void read(long deadline) throws IOException {
             readBuffer.clear();
             int n = channel.read(readBuffer);
+            if (n == 0) {
+                return; // a spurious wake-up: nothing came
+            }
             if (halfClosed) {
                 end(n < 0 ? null : Failure.EXTRA_BYTES); // its close, and nothing before it, ends a good run
                 return;
             }
             if (n < 0) {
                 end(Failure.SHORT_ECHO); // the server closed mid-batch
-                return;
-            }
-            if (n == 0) {
                 return;
             }
             readBuffer.flip().get(readBytes, 0, n);

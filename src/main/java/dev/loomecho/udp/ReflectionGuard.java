@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * multicast sources, and rate-limit each source address. Two loom-echo servers on unprivileged ports
  * need more: a datagram from this server's own port number is refused (another echo server on the
  * same port, or this one spoofed), and so is a source that keeps sending back exactly what it was sent
- * (any other echo server, with one datagram in flight or a few: see {@link EchoLoopDetector}).
+ * (any other echo server, however many datagrams are in flight: see {@link EchoLoopDetector}).
  */
 final class ReflectionGuard {
 
@@ -46,14 +46,19 @@ final class ReflectionGuard {
         }
         long fingerprint = loops.fingerprint(datagram);
         if (loops.isLoop(source, fingerprint)) {
-            return "it kept sending back our recent replies unchanged, " + config.loopLimit()
-                    + " in a row (another echo server?)";
+            return "it kept sending back one of our replies unchanged, " + config.loopLimit()
+                    + " times (another echo server?)";
         }
         if (!limiter.tryAcquire(address, now)) {
             return "over " + config.ratePerSource() + " datagrams/s from this address";
         }
         loops.replying(source, fingerprint);
         return null;
+    }
+
+    /** The loop detector, for tests of its memory. */
+    EchoLoopDetector loops() {
+        return loops;
     }
 
     private static boolean isLimitedBroadcast(InetAddress address) {

@@ -11,9 +11,10 @@ import java.util.Set;
  * @param burst              datagrams a source may send at once before the rate applies
  * @param minSourcePort      datagrams from lower source ports are dropped (privileged services: echo 7, chargen 19)
  * @param blockedSourcePorts further source ports to drop (2049, NFS, by OpenBSD inetd's rule)
- * @param loopLimit          after this many replies in a row to one source that repeat its recent ones, its
- *                           next repeat is refused: that ends a loop with another echo server, however
- *                           many datagrams (up to a few) bounce in it (0 = never refuse)
+ * @param loopLimit          after one payload was answered this many times to one source (among the
+ *                           replies the server remembers), its next one is refused: each datagram
+ *                           bouncing between this and another echo server does so at most this often,
+ *                           so a loop of any size ends (0 = never refuse)
  */
 public record UdpConfig(boolean enabled, int port, int ratePerSource, int burst, int minSourcePort,
                         Set<Integer> blockedSourcePorts, int loopLimit) {

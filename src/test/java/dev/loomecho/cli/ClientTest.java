@@ -10,18 +10,24 @@ import dev.loomecho.BrokenEchoServer;
 import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
 import dev.loomecho.TestClient;
+import dev.loomecho.ThreadDumps;
+import dev.loomecho.client.StreamingClient;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.udp.UdpConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -236,6 +242,35 @@ class ClientTest {
                     "--timeout", "500ms", "--port", String.valueOf(neverCloses.port()))).get(20, TimeUnit.SECONDS);
             assertEquals(1, status);
             assertTrue(errText().contains("the server did not close within 500ms"), errText());
+        }
+    }
+
+    @Test
+    void aConnectionResetLeavesNoSenderBehindWaitingForInput() throws Exception {
+        try (ServerSocket resetting = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             PipedOutputStream typing = new PipedOutputStream();
+             PipedInputStream input = new PipedInputStream(typing)) {
+            Thread server = Thread.ofVirtual().start(() -> {
+                try (Socket connection = resetting.accept()) {
+                    connection.getInputStream().read(); // the first byte is in: now reset
+                    connection.setSoLinger(true, 0);
+                } catch (IOException e) {
+                    // the test fails on the client's side
+                }
+            });
+            typing.write('x'); // and then the input neither goes on nor ends
+            int status = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new StreamingClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), resetting.getLocalPort()),
+                            Duration.ofSeconds(5), new PrintStream(err, true)).run(input, out);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(20, TimeUnit.SECONDS);
+            assertEquals(1, status);
+            assertTrue(errText().contains("broken"), errText());
+            assertTrue(server.join(Duration.ofSeconds(10)));
+            await().atMost(Duration.ofSeconds(5)).until(() -> ThreadDumps.countThreadsNamed("loom-echo-client-send") == 0);
         }
     }
 

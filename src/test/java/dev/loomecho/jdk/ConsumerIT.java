@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * An embedder's test JVM: the library jar as Maven installs it (not target/classes), JUnit, slf4j, and
- * no {@code --enable-preview} — where a consumer on any JDK 21+ stands. Runs after package.
+ * no {@code --enable-preview} — where a consumer on any JDK 21+ stands. Runs after package, on this JVM's
+ * java or the one {@code loomecho.test.java} names ({@code ./run.sh test-jdks} runs it on each JDK).
  */
 @Timeout(120)
 class ConsumerIT {
@@ -27,6 +28,9 @@ class ConsumerIT {
     private static final Pattern CONSUMER_JARS =
             Pattern.compile(".*/(junit-|opentest4j|apiguardian|slf4j-api|slf4j-simple)[^/]*\\.jar");
 
+    /** The consumer's java: this JVM's, or the one {@code loomecho.test.java} names (read per test run). */
+    private final TargetJava consumerJava = TargetJava.fromSystemProperty();
+
     @Test
     void theLibraryAndItsJUnitExtensionWorkInAJvmWithoutPreviewFeatures() throws IOException {
         JavaRuntimes.Outcome run = runConsumer(List.of(), "THREAD_PER_TASK_EXECUTOR");
@@ -34,34 +38,40 @@ class ConsumerIT {
     }
 
     @Test
-    void withPreviewOnJava25TheSameJarSupervisesWithAStructuredTaskScope() throws IOException {
-        assumeTrue(Runtime.version().feature() == 25, "the jar's StructuredTaskScope supervisor is built for Java 25");
+    void withPreviewOnTheReleaseItWasBuiltForTheSameJarSupervisesWithAStructuredTaskScope() throws IOException {
+        String previewRelease = buildProperties().getProperty("preview.release", "");
+        assumeTrue(previewRelease.equals(String.valueOf(consumerJava.feature())),
+                "the jar's StructuredTaskScope supervisor is built for Java " + previewRelease + ", this is " + consumerJava.feature());
         JavaRuntimes.Outcome run = runConsumer(List.of("--enable-preview"), "STRUCTURED_TASK_SCOPE");
         assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
     }
 
-    private static JavaRuntimes.Outcome runConsumer(List<String> jvmOptions, String expectedSupervision)
+    private JavaRuntimes.Outcome runConsumer(List<String> jvmOptions, String expectedSupervision)
             throws IOException {
         List<String> classpath = new ArrayList<>();
-        classpath.add(libraryJar().toString());
-        classpath.add(Path.of("target/test-classes").toAbsolutePath().toString());
+        classpath.add(consumerJava.pathOf(libraryJar()));
+        classpath.add(consumerJava.pathOf(Path.of("target/test-classes")));
         Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(entry -> CONSUMER_JARS.matcher(entry).matches())
+                .map(entry -> consumerJava.pathOf(Path.of(entry)))
                 .forEach(classpath::add);
-        List<String> command = new ArrayList<>(List.of(JavaRuntimes.current().toString()));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-DexpectedSupervision=" + expectedSupervision,
+        List<String> options = new ArrayList<>(jvmOptions);
+        options.addAll(List.of("-DexpectedSupervision=" + expectedSupervision,
                 "-cp", String.join(File.pathSeparator, classpath), ConsumerLauncher.class.getName()));
-        return JavaRuntimes.run(command, Collections.singletonMap("JDK_JAVA_OPTIONS", null));
+        return JavaRuntimes.run(consumerJava.command(options), Collections.singletonMap("JDK_JAVA_OPTIONS", null));
     }
 
-    /** target/loom-echo-VERSION.jar: the artifact {@code mvn install} publishes, without the runnable jar's extras. */
-    private static Path libraryJar() throws IOException {
+    private static Properties buildProperties() throws IOException {
         Properties build = new Properties();
         try (var in = Files.newInputStream(Path.of("target/classes/loom-echo.properties"))) {
             build.load(in);
         }
-        Path jar = Path.of("target", "loom-echo-" + build.getProperty("version") + ".jar").toAbsolutePath();
+        return build;
+    }
+
+    /** target/loom-echo-VERSION.jar: the artifact {@code mvn install} publishes, without the runnable jar's extras. */
+    private static Path libraryJar() throws IOException {
+        Path jar = Path.of("target", "loom-echo-" + buildProperties().getProperty("version") + ".jar").toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run this test after package");
         }

@@ -317,6 +317,62 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void aPacedRunEndsAtItsDurationNotAtTheNextScheduledMessage() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).start()) {
+            // 0.2 messages/s over 2 connections: each is due to send every 10 s, its first at once.
+            LoadOptions paced = new LoadOptions("127.0.0.1", server.port(), 2, 0, Duration.ofSeconds(1), 64, 1, 0.2,
+                    Duration.ZERO, false);
+            long started = System.nanoTime();
+            LoadResult result = runWithin(Duration.ofSeconds(30), paced);
+            double wall = (System.nanoTime() - started) / 1e9;
+            assertTrue(result.ok(), result.toText());
+            assertTrue(wall < 5, "a 1 s run took " + wall + " s: it slept until a message due after its end");
+            assertEquals(2, result.messages(), "only the messages due within the duration are sent");
+            assertTrue(result.seconds() < 3, "measured " + result.seconds() + " s of a 1 s run");
+        }
+    }
+
+    @Test
+    void aConnectionWhoseClientRunsOutOfMemoryFailsTheRun() throws Exception {
+        // In a JVM of 32 MiB, a connection's payload (two 20 MB batches) cannot be allocated: that
+        // connection has no verdict, and the run must not pass without it.
+        try (EchoServer server = EchoServer.builder().port(0).start()) {
+            Process load = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-Xmx32m",
+                    "-cp", System.getProperty("java.class.path"), "dev.loomecho.cli.Main", "load",
+                    "--port", String.valueOf(server.port()), "-c", "1", "-m", "1", "-s", "20000000", "--json")
+                    .redirectErrorStream(true).start();
+            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return e.toString();
+                }
+            });
+            if (!load.waitFor(30, TimeUnit.SECONDS)) {
+                load.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            String text = output.get(10, TimeUnit.SECONDS);
+            assertEquals(1, load.exitValue(), text);
+            assertTrue(text.contains("\"failureCauses\":{\"client-error\":1}"), text);
+        }
+    }
+
+    @Test
+    void aBatchTooLargeToKeepTwiceIsABadUsage() {
+        StringWriter out = new StringWriter();
+        // 1 GiB - 1 byte: a connection keeps two batches, more than a Java array holds
+        assertEquals(2, cli(out, "load", "-s", "1073741823", "-m", "1"));
+        assertTrue(out.toString().contains("size x pipeline must stay under 512 MiB"), out.toString());
+    }
+
+    @Test
+    void rateWithChurnIsABadUsageNotSilentlyUnpaced() {
+        StringWriter out = new StringWriter();
+        assertEquals(2, cli(out, "load", "--churn", "--rate", "10", "--port", "1"));
+        assertTrue(out.toString().contains("--churn is not paced"), out.toString());
+    }
+
+    @Test
     void holdWithChurnIsABadUsage() {
         StringWriter out = new StringWriter();
         assertEquals(2, cli(out, "load", "--churn", "--hold", "1s"));

@@ -1,5 +1,6 @@
 package dev.loomecho.udp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,21 +99,33 @@ class ReflectionGuardTest {
     }
 
     @Test
-    void aClientThatRepeatsOnePayloadAmongFreshOnesIsNeverRefused() {
+    void aClientThatRepeatsOnePayloadAmongFreshOnesLosesOnlyOneCopyInLimitPlusOne() {
         ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
         InetSocketAddress client = new InetSocketAddress("192.0.2.9", 40_000);
-        for (int i = 0; i < 10 * UdpConfig.DEFAULTS.loopLimit(); i++) {
-            assertNull(unlimited.refusal(client, i % 2 == 0 ? PING : numbered(i), 0), "datagram " + i);
+        int limit = UdpConfig.DEFAULTS.loopLimit();
+        int pings = 0;
+        int refused = 0;
+        for (int i = 0; i < 10 * limit; i++) {
+            if (i % 2 == 0) {
+                pings++;
+                if (unlimited.refusal(client, PING, 0) != null) {
+                    refused++;
+                    assertEquals(0, pings % (limit + 1), "ping " + pings + " refused");
+                }
+            } else {
+                assertNull(unlimited.refusal(client, numbered(i), 0), "fresh datagram " + i);
+            }
         }
+        assertEquals(pings / (limit + 1), refused, "one ping in " + (limit + 1));
     }
 
     /**
-     * Two (or more) spoofed datagrams bouncing between this server and another echo server: the other
-     * one sends each back in turn, so no two replies in a row are the same. Every payload the guard
-     * refuses leaves the loop; the loop must end after a bounded number of replies.
+     * Spoofed datagrams bouncing between this server and another echo server: the other one sends each
+     * back in turn, so no two replies in a row are the same. Every payload the guard refuses leaves the
+     * loop; the loop must end after a bounded number of replies, however many datagrams are in it.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3, EchoLoopDetector.WINDOW})
+    @ValueSource(ints = {1, 2, 3, 8, 9, 16, 100, 1_000})
     void aLoopOfSeveralDatagramsEndsAfterABoundedNumberOfReplies(int inFlight) {
         ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
         InetSocketAddress otherEcho = new InetSocketAddress("192.0.2.8", 7008);
@@ -119,7 +134,7 @@ class ReflectionGuardTest {
             loop.add(numbered(i));
         }
         long answered = 0;
-        int bound = inFlight * (UdpConfig.DEFAULTS.loopLimit() + 1);
+        long bound = (long) inFlight * (UdpConfig.DEFAULTS.loopLimit() + 1);
         for (int turn = 0; !loop.isEmpty() && answered <= bound; turn++) {
             ByteBuffer datagram = loop.get(turn % loop.size());
             if (unlimited.refusal(otherEcho, datagram, 0) == null) {
@@ -128,10 +143,61 @@ class ReflectionGuardTest {
                 loop.remove(datagram);
             }
         }
-        assertTrue(loop.isEmpty(), inFlight + " datagrams still looping after " + answered + " replies");
+        assertTrue(loop.isEmpty(), loop.size() + " of " + inFlight + " datagrams still looping after " + answered + " replies");
+    }
+
+    /**
+     * The attacker keeps a loop going by spoofing a fresh datagram into it every 32 replies (the other
+     * echo server sends that one back too, so it joins the loop). Each datagram must still be bounced at
+     * most the limit, and the loop must end once the attacker stops.
+     */
+    @Test
+    void aLoopFedAFreshDatagramEverySoOftenBouncesEachAtMostTheLimit() {
+        ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
+        InetSocketAddress otherEcho = new InetSocketAddress("192.0.2.8", 7008);
+        int limit = UdpConfig.DEFAULTS.loopLimit();
+        int injections = 200;
+        List<ByteBuffer> loop = new ArrayList<>(List.of(numbered(0), numbered(1)));
+        Map<ByteBuffer, Integer> bounces = new HashMap<>();
+        int injected = 0;
+        long answered = 0;
+        long bound = (2L + injections) * limit;
+        for (int turn = 0; !loop.isEmpty() && answered <= bound; turn++) {
+            if (turn % 32 == 31 && injected < injections) {
+                loop.add(numbered(2 + injected++));
+            }
+            ByteBuffer datagram = loop.get(turn % loop.size());
+            if (unlimited.refusal(otherEcho, datagram, 0) == null) {
+                answered++;
+                bounces.merge(datagram, 1, Integer::sum);
+            } else {
+                loop.remove(datagram);
+            }
+        }
+        assertEquals(injections, injected);
+        assertTrue(loop.isEmpty(), loop.size() + " datagrams still looping after " + answered + " replies");
+        assertTrue(bounces.values().stream().allMatch(n -> n <= limit), "a datagram bounced more than " + limit + " times");
+    }
+
+    @Test
+    void memoryStaysTheSameHoweverManySourcesAndALoopIsStillCaught() {
+        ReflectionGuard unlimited = new ReflectionGuard(UdpConfig.DEFAULTS.withRate(1_000_000, 1_000_000), OWN_PORT);
+        // 100,000 spoofed sources, each answered once: the detector keeps only the latest replies.
+        for (int i = 0; i < 100_000; i++) {
+            InetSocketAddress spoofed = new InetSocketAddress("10." + (i >> 16) + "." + (i >> 8 & 0xFF) + "." + (i & 0xFF), 40_000);
+            assertNull(unlimited.refusal(spoofed, PING, 0));
+        }
+        EchoLoopDetector loops = unlimited.loops();
+        assertEquals(EchoLoopDetector.CAPACITY, loops.remembered(), "replies remembered");
+        InetSocketAddress otherEcho = new InetSocketAddress("192.0.2.8", 7008);
+        for (int i = 0; i < UdpConfig.DEFAULTS.loopLimit(); i++) {
+            assertNull(unlimited.refusal(otherEcho, PING, 0));
+        }
+        assertNotNull(unlimited.refusal(otherEcho, PING, 0), "the loop was not caught");
+        assertTrue(loops.remembered() <= EchoLoopDetector.CAPACITY);
     }
 
     private static ByteBuffer numbered(int i) {
-        return ByteBuffer.wrap(new byte[] {'#', (byte) i});
+        return ByteBuffer.allocate(5).put((byte) '#').putInt(i).flip();
     }
 }

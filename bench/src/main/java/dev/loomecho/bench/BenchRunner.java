@@ -31,10 +31,14 @@ import java.util.regex.Pattern;
  * runs once per server after the rounds (its figure is a count, not a race).
  *
  * <p>Usage: {@code java -jar loom-echo-bench.jar [--quick] [--rounds N] [--out DIR]
- * [--client selector|threads] [--servers a,b,...] [--placement pinned|unpinned|both]}, from the project root.
- * By default the rounds run twice: pinned ({@code latest.md}, the ranking), then unpinned, server and
- * client sharing both cores as most users run them ({@code latest-unpinned.md}). The product servers get the
- * JVM options in {@code LOOM_ECHO_JVM_OPTIONS} (what {@code ./run.sh} would pass; it sets this).
+ * [--client selector|threads] [--servers a,b,...] [--placement pinned|unpinned|both] [--java COMMAND]
+ * [--variant NAME:ENGINE:JVM_OPTIONS]...}, from the project root. By default the rounds run twice: pinned
+ * ({@code latest.md}, the ranking), then unpinned, server and client sharing both cores as most users run
+ * them ({@code latest-unpinned.md}). The product servers get the JVM options in {@code LOOM_ECHO_JVM_OPTIONS}
+ * (what {@code ./run.sh} would pass; it sets this). {@code --java} runs every server on another java (see
+ * {@link ServerJava}); the load generator stays on this one. A {@code --variant} is one more server: ENGINE
+ * with extra JVM options (space-separated), e.g. {@code virtual-poller3:virtual:-Djdk.pollerMode=3}, run
+ * right after ENGINE in every round, so the two are measured side by side.
  */
 public final class BenchRunner {
 
@@ -60,7 +64,21 @@ public final class BenchRunner {
     private static final String KEY_STORE_PASSWORD = "loom-echo-bench";
 
     /** @param tls whether it has a TLS listener on {@link #TLS_PORT} */
-    record Server(String name, List<String> command, boolean tls) {
+    record Server(String name, List<String> command, List<String> jcmd, boolean tls) {
+    }
+
+    /** An engine again under another name, with extra JVM options: {@code NAME:ENGINE:OPTIONS}. */
+    record Variant(String name, String engine, List<String> jvmOptions) {
+        static Variant parse(String spec) {
+            String[] parts = spec.split(":", 3);
+            if (parts.length != 3 || parts[0].isBlank() || !ENGINES.contains(parts[1]) || ENGINES.contains(parts[0])
+                    || parts[0].equals(PEER) || parts[2].isBlank()) {
+                System.err.println("bench: --variant wants NAME:ENGINE:JVM_OPTIONS with a new NAME and ENGINE one of "
+                        + ENGINES + ", e.g. virtual-poller3:virtual:-Djdk.pollerMode=3; got '" + spec + "'");
+                usage();
+            }
+            return new Variant(parts[0], parts[1], List.of(parts[2].trim().split("\\s+")));
+        }
     }
 
     /**
@@ -113,6 +131,8 @@ public final class BenchRunner {
     }
 
     private final Path java = Path.of(ProcessHandle.current().info().command().orElse("java"));
+    private final ServerJava serverJava;
+    private final List<Variant> variants;
     private final Path productJar = Path.of("target/loom-echo.jar");
     private final Path benchJar = Path.of("bench/target/loom-echo-bench.jar");
     private final List<String> jvmOptions = jvmOptions();
@@ -127,8 +147,11 @@ public final class BenchRunner {
     private final List<Placement> placements;
     private Placement placement = PINNED;
 
-    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only, List<Placement> placements) {
+    private BenchRunner(boolean quick, int rounds, Path out, String client, List<String> only, List<Placement> placements,
+                        ServerJava serverJava, List<Variant> variants) {
         this.placements = placements;
+        this.serverJava = serverJava;
+        this.variants = variants;
         this.quick = quick;
         this.rounds = rounds;
         this.out = out;
@@ -146,6 +169,8 @@ public final class BenchRunner {
         String client = "selector";
         List<String> only = List.of();
         List<Placement> placements = List.of(PINNED, UNPINNED);
+        ServerJava serverJava = new ServerJava(List.of(ProcessHandle.current().info().command().orElse("java")));
+        List<Variant> variants = new ArrayList<>();
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -160,13 +185,16 @@ public final class BenchRunner {
                         case "both" -> List.of(PINNED, UNPINNED);
                         default -> { usage(); yield null; }
                     };
+                    case "--java" -> serverJava = ServerJava.parse(args[++i]);
+                    case "--variant" -> variants.add(Variant.parse(args[++i]));
                     default -> usage();
                 }
             }
         } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
             usage();
         }
-        BenchRunner runner = new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only, placements);
+        BenchRunner runner = new BenchRunner(quick, rounds > 0 ? rounds : quick ? 1 : 3, out, client, only, placements,
+                serverJava, variants);
         for (Placement placement : placements) {
             runner.placement = placement;
             runner.run();
@@ -175,7 +203,7 @@ public final class BenchRunner {
 
     private static String usage() {
         System.err.println("usage: bench [--quick] [--rounds N] [--out DIR] [--client selector|threads] [--servers a,b,...]"
-                + " [--placement pinned|unpinned|both]");
+                + " [--placement pinned|unpinned|both] [--java COMMAND] [--variant NAME:ENGINE:JVM_OPTIONS]...");
         System.exit(2);
         return null;
     }
@@ -187,27 +215,52 @@ public final class BenchRunner {
     }
 
     private List<Server> servers() {
+        String jar = serverJava.pathOf(productJar);
         List<Server> servers = new ArrayList<>();
         for (String engine : ENGINES) {
-            List<String> command = new ArrayList<>(List.of(java.toString()));
-            command.addAll(jvmOptions);
-            command.addAll(List.of("-Xmx1g", "-jar", productJar.toString(), "serve", "--port", String.valueOf(PORT),
-                    "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
-            boolean tls = TLS_ENGINES.contains(engine);
-            if (tls) {
-                command.addAll(List.of("--tls-port", String.valueOf(TLS_PORT), "--tls-keystore", KEY_STORE.toString(),
-                        "--tls-keystore-password", KEY_STORE_PASSWORD));
+            servers.add(product(engine, engine, List.of(), jar));
+            for (Variant variant : variants) {
+                if (variant.engine().equals(engine)) {
+                    servers.add(product(variant.name(), engine, variant.jvmOptions(), jar));
+                }
             }
-            servers.add(new Server(engine, command, tls));
         }
         // Netty gets the same JVM-wide options (e.g. object-header layout), but not preview: it has no use for it.
-        List<String> netty = new ArrayList<>(List.of(java.toString()));
-        netty.addAll(jvmOptions.stream().filter(o -> !o.equals("--enable-preview")).toList());
-        netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", benchJar.toString(),
-                NettyEchoServer.class.getName(), String.valueOf(PORT), String.valueOf(TLS_PORT), KEY_STORE.toString(),
-                KEY_STORE_PASSWORD));
-        servers.add(new Server(PEER, netty, true));
-        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)).toList();
+        List<String> netty = new ArrayList<>(jvmOptions.stream().filter(o -> !o.equals("--enable-preview")).toList());
+        netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", serverJava.pathOf(benchJar),
+                NettyEchoServer.class.getName(), String.valueOf(PORT), String.valueOf(TLS_PORT),
+                serverJava.pathOf(KEY_STORE), KEY_STORE_PASSWORD));
+        servers.add(new Server(PEER, serverJava.with(netty), serverJava.jcmd(), true));
+        // Netty always runs (every ratio is to it), and so does every variant: each was asked for by name.
+        List<String> variantNames = variants.stream().map(Variant::name).toList();
+        return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)
+                || variantNames.contains(s.name())).toList();
+    }
+
+    private Server product(String name, String engine, List<String> extraOptions, String jar) {
+        List<String> options = new ArrayList<>(jvmOptions);
+        options.addAll(extraOptions);
+        options.addAll(List.of("-Xmx1g", "-jar", jar, "serve", "--port", String.valueOf(PORT),
+                "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
+        boolean tls = TLS_ENGINES.contains(engine);
+        if (tls) {
+            options.addAll(List.of("--tls-port", String.valueOf(TLS_PORT), "--tls-keystore", serverJava.pathOf(KEY_STORE),
+                    "--tls-keystore-password", KEY_STORE_PASSWORD));
+        }
+        return new Server(name, serverJava.with(options), serverJava.jcmd(), tls);
+    }
+
+    /** The servers' JVM options for the report: ./run.sh's, the variants', and the java they run on if not ours. */
+    private String describeOptions() throws IOException, InterruptedException {
+        List<String> parts = new ArrayList<>();
+        parts.add(jvmOptions.isEmpty() ? "none" : String.join(" ", jvmOptions));
+        for (Variant variant : variants) {
+            parts.add(variant.name() + ": " + String.join(" ", variant.jvmOptions()));
+        }
+        if (!serverJava.command().equals(List.of(java.toString()))) {
+            parts.add("servers on Java " + serverJava.version() + " (" + serverJava + ")");
+        }
+        return String.join("; ", parts);
     }
 
     private List<Scenario> throughputScenarios() {
@@ -296,7 +349,7 @@ public final class BenchRunner {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         Files.createDirectories(out);
         Report report = new Report(servers, scenarios, runs, idle, rounds, quick, took, idleConnections, idleHold,
-                client, String.join(" ", jvmOptions));
+                client, describeOptions());
         String machine = describeMachine() + "; " + placement.name() + ": server on CPU " + placement.serverCpus()
                 + ", client on CPU " + placement.clientCpus();
         Files.writeString(out.resolve(placement.report() + ".md"), report.markdown(machine));
@@ -381,13 +434,13 @@ public final class BenchRunner {
     }
 
     /** A server JVM pinned to its CPU; closing it kills it and waits. */
-    private record ServerProcess(Process process) implements AutoCloseable {
+    private record ServerProcess(Process process, List<String> jcmd) implements AutoCloseable {
         static ServerProcess start(Server server, Placement placement) throws IOException, InterruptedException {
             List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.serverCpus()));
             command.addAll(server.command());
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            ServerProcess started = new ServerProcess(process);
+            ServerProcess started = new ServerProcess(process, server.jcmd());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!started.accepting()) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -427,9 +480,9 @@ public final class BenchRunner {
         }
 
         private String jcmd(String command) throws IOException, InterruptedException {
-            Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
-            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), command)
-                    .redirectErrorStream(true).start();
+            List<String> arguments = new ArrayList<>(jcmd);
+            arguments.addAll(List.of(String.valueOf(process.pid()), command));
+            Process p = new ProcessBuilder(arguments).redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes());
             p.waitFor();
             return output;

@@ -44,7 +44,8 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
                 "÷ Netty" is ours divided by Netty \
                 epoll **in the same round**, median over rounds: above 1 is better for throughput, below 1 \
                 is better for CPU. Latency is per message, from write to last byte echoed (HdrHistogram). \
-                Server JVM options: `%s` (what `./run.sh` passes; Netty gets the same, less preview).%s
+                Server JVM options: %s (what `./run.sh` passes, then each variant's own; Netty gets what \
+                `./run.sh` passes, less preview).%s
 
                 """, rounds, client, jvmOptions.isEmpty() ? "none" : jvmOptions,
                 quick ? " **Quick mode: one short round — a smoke test, not a result.**" : ""));

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# A Debian trixie root file system, prepared once and reused: the JDK matrix's chroot (./run.sh test-jdks)
+# and a local base image for containers (tar -C DIR -c . | podman import - NAME).
+#
+#   deploy/debian-rootfs.sh DIR [PACKAGE...]
+#
+# PACKAGE is installed from trixie; PACKAGE/sid from sid (e.g. openjdk-27-jdk-headless/sid), with only
+# the dependencies trixie cannot satisfy taken from sid too. When DIR already holds a rootfs this script
+# made with the same packages it returns at once. A rootfs is built in DIR.partial and renamed to DIR
+# only when complete, so a failed or interrupted run leaves no half-made DIR behind. Needs root and
+# debootstrap; downloads from the Debian mirror apt already uses (LOOM_ECHO_DEBIAN_MIRROR overrides it).
+set -euo pipefail
+
+usage() { echo "usage: $0 DIR [PACKAGE | PACKAGE/sid ...]" >&2; exit 2; }
+[[ $# -ge 1 && "$1" != -* ]] || usage
+dir=$(realpath -m "$1"); shift
+packages=("$@")
+marker="$dir/.loom-echo-rootfs" # what was asked for, one line: written last, so it marks a complete rootfs
+wanted="trixie ${packages[*]}"
+
+if [[ -f "$marker" && "$(cat "$marker")" == "$wanted" ]]; then
+  exit 0
+fi
+[[ $(id -u) -eq 0 ]] || { echo "$0: needs root (debootstrap, chroot, mount)" >&2; exit 1; }
+command -v debootstrap >/dev/null || { echo "$0: needs debootstrap (apt-get install debootstrap)" >&2; exit 1; }
+
+# The first Debian archive in the host's apt sources (one-line or deb822 format), else deb.debian.org.
+host_mirror() {
+  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true; } \
+    | sed -n -e 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\/debian\/\{0,1\}\) .*/\2/p' -e 's/^URIs: *\([^ ]*\/debian\/\{0,1\}\)$/\1/p' \
+    | head -n 1
+}
+mirror=${LOOM_ECHO_DEBIAN_MIRROR:-$(host_mirror)}
+mirror=${mirror:-http://deb.debian.org/debian}
+
+work="$dir.partial"
+proc_mounted=""
+# A JVM a postinst started may take a moment to exit; after 5 s detach /proc lazily instead of failing.
+unmount_proc() {
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    umount "$work/proc" 2>/dev/null && return
+    sleep 0.5
+  done
+  umount -l "$work/proc"
+}
+cleanup() {
+  if [[ -n "$proc_mounted" ]]; then
+    unmount_proc
+  fi
+}
+trap cleanup EXIT
+
+if mountpoint -q "$dir/proc" 2>/dev/null || mountpoint -q "$work/proc" 2>/dev/null; then
+  echo "$0: $dir is in use (its /proc is mounted); unmount it first" >&2
+  exit 1
+fi
+# A previous complete rootfs with other packages is a base to add to; anything else starts afresh.
+rm -rf "$work"
+mkdir -p "$(dirname "$dir")"
+if [[ -f "$marker" ]]; then
+  mv "$dir" "$work"
+else
+  rm -rf "$dir"
+  echo "$0: debootstrap trixie from $mirror into $dir ..." >&2
+  timeout 900 debootstrap --variant=minbase trixie "$work" "$mirror" >"$work.log" 2>&1 \
+    || { echo "$0: debootstrap failed; its log: $work.log" >&2; tail -n 20 "$work.log" >&2; exit 1; }
+  rm -f "$work.log"
+fi
+
+sid=false
+for package in "${packages[@]}"; do [[ "$package" == */sid ]] && sid=true; done
+{
+  echo "deb $mirror trixie main"
+  if $sid; then echo "deb $mirror sid main"; fi
+} >"$work/etc/apt/sources.list"
+# trixie wins unless a package is asked for from sid by name.
+echo 'APT::Default-Release "trixie";' >"$work/etc/apt/apt.conf.d/50loom-echo-default-release"
+# sid's Release file on a snapshot mirror is past its Valid-Until date.
+echo 'Acquire::Check-Valid-Until "false";' >"$work/etc/apt/apt.conf.d/50loom-echo-valid-until"
+cp /etc/resolv.conf "$work/etc/resolv.conf"
+
+if (( ${#packages[@]} )); then
+  # Java's postinst scripts (ca-certificates-java) start a JVM, which reads /proc.
+  mount -t proc proc "$work/proc"
+  proc_mounted=yes
+  echo "$0: installing ${packages[*]} ..." >&2
+  in_root() { timeout 900 chroot "$work" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; }
+  in_root apt-get -q update >"$work.log" 2>&1 \
+    && in_root apt-get -q -y --no-install-recommends install "${packages[@]}" >>"$work.log" 2>&1 \
+    || { echo "$0: apt-get failed; its log: $work.log" >&2; tail -n 20 "$work.log" >&2; exit 1; }
+  in_root apt-get clean
+  rm -f "$work.log"
+  unmount_proc
+  proc_mounted=""
+fi
+
+echo "$wanted" >"$work/.loom-echo-rootfs"
+mv "$work" "$dir"
