@@ -5,12 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.fault.Faults;
+import dev.loomecho.fault.TlsFaults;
+import dev.loomecho.tls.TlsConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 
 /** The README's examples, verbatim apart from the client they stand in for: if these break, so does the README. */
@@ -55,6 +61,19 @@ class ReadmeExamplesTest {
         }
     }
 
+    @Test
+    void tlsExample() throws Exception {
+        try (EchoServer echo = EchoServer.builder().port(0).tls(TlsConfig.defaults()).start()) {
+            SSLContext trust = echo.tls().clientContext();           // trusts the CA made at start, and only it
+            try (MyTlsClient client = new MyTlsClient(trust, "localhost", echo.tlsPort())) {
+                assertEquals("hello, tls", client.roundTrip("hello, tls"));
+            }
+            echo.faults(Faults.NONE.withTls(TlsFaults.NONE.withCertWrongHost(true)));
+            assertThrows(SSLHandshakeException.class,                // the host name check refuses it
+                    () -> new MyTlsClient(trust, "localhost", echo.tlsPort()).roundTrip("ping"));
+        }
+    }
+
     @org.junit.jupiter.api.Nested
     class MyClientTest {
         @org.junit.jupiter.api.extension.RegisterExtension
@@ -72,11 +91,15 @@ class ReadmeExamplesTest {
     }
 
     /** Stands in for the user's own client: one connection, a read timeout, reads until the reply is whole. */
-    private static final class MyClient implements AutoCloseable {
-        private final Socket socket;
+    private static class MyClient implements AutoCloseable {
+        final Socket socket;
 
         MyClient(String host, int port) throws IOException {
-            socket = new Socket(host, port);
+            this(new Socket(host, port));
+        }
+
+        MyClient(Socket socket) throws IOException {
+            this.socket = socket;
             socket.setSoTimeout(1_000);
         }
 
@@ -98,6 +121,21 @@ class ReadmeExamplesTest {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /** The same over TLS, checking the host name as an HTTPS client does. */
+    private static final class MyTlsClient extends MyClient {
+        MyTlsClient(SSLContext context, String host, int port) throws IOException {
+            super(tlsSocket(context, host, port));
+        }
+
+        private static Socket tlsSocket(SSLContext context, String host, int port) throws IOException {
+            SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(host, port);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(parameters);
+            return socket;
         }
     }
 }
