@@ -8,6 +8,7 @@ import dev.loomecho.engine.IdleReaper;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.metrics.MetricsEndpoint;
+import dev.loomecho.tls.ServerTls;
 import dev.loomecho.udp.UdpEcho;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -34,6 +35,8 @@ public final class EchoServer implements AutoCloseable {
     private final IdleReaper idleReaper;
     private final BufferTrimmer bufferTrimmer;
     private final InetSocketAddress address;
+    private final ServerTls tls;
+    private final InetSocketAddress tlsAddress;
     private final UdpEcho udp;
     private final MetricsEndpoint metrics;
     private final ControlEndpoint control;
@@ -55,18 +58,22 @@ public final class EchoServer implements AutoCloseable {
     private EchoServer(ServerConfig config) throws IOException {
         this.config = config;
         this.connections = new Connections(config);
-        this.engine = config.engine().create(config, connections);
+        // Keys and certificates first: made in memory, they hold nothing a failed start would have to release.
+        this.tls = config.tls().map(ServerTls::create).orElse(null);
+        this.engine = config.engine().create(config, connections, tls);
         // Settles (and logs, once per JVM) which supervisor runs, before any thread of the server starts.
         Supervision supervision = engine.supervision();
         log.debug("starting engine {} (supervision {})", config.engine().cliName(), supervision);
         this.address = engine.start();
+        this.tlsAddress = startOrCloseAll(engine::tlsAddress);
         this.udp = startOrCloseAll(this::startUdp);
         this.metrics = startOrCloseAll(this::startMetrics);
         this.control = startOrCloseAll(this::startControl);
         this.idleReaper = config.idleTimeout().isZero() ? null // no timeout
                 : startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
         this.bufferTrimmer = startOrCloseAll(() -> new BufferTrimmer(connections.buffers()));
-        log.debug("listening on {}", Listeners.describe(address));
+        log.debug("listening on {}{}", Listeners.describe(address),
+                tlsAddress == null ? "" : ", TLS on " + Listeners.describe(tlsAddress));
     }
 
     /** A builder holding every default; finish it with {@code start()}. */
@@ -106,8 +113,8 @@ public final class EchoServer implements AutoCloseable {
 
     private MetricsEndpoint startMetrics() throws IOException {
         return config.metricsPort() < 0 ? null : MetricsEndpoint.start(
-                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), this::stats,
-                this::accepting);
+                new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), tls != null,
+                this::stats, this::accepting);
     }
 
     /** Only here is {@link ControlEndpoint} loaded, so embedders without Gson never need it with the port off. */
@@ -133,6 +140,42 @@ public final class EchoServer implements AutoCloseable {
 
     public int port() {
         return address.getPort();
+    }
+
+    /**
+     * The TLS listener's port (real when the configured one was 0). Throws {@link IllegalStateException}
+     * when the server has no TLS listener.
+     */
+    public int tlsPort() {
+        return tlsAddress().getPort();
+    }
+
+    /** The TLS listener's address; throws {@link IllegalStateException} when there is none. */
+    public InetSocketAddress tlsAddress() {
+        requireTls();
+        return tlsAddress;
+    }
+
+    /**
+     * The TLS listener's keys and what a client needs to trust it: {@code tls().caCertificate()},
+     * {@code tls().clientContext()}, {@code tls().trustManager()}, {@code tls().issueClientCertificate(name)}.
+     * Throws {@link IllegalStateException} when the server has no TLS listener.
+     */
+    public ServerTls tls() {
+        requireTls();
+        return tls;
+    }
+
+    /** Whether the server has a TLS listener ({@code builder().tls(...)}, {@code --tls-port}). */
+    public boolean hasTls() {
+        return tls != null;
+    }
+
+    private void requireTls() {
+        if (tls == null) {
+            throw new IllegalStateException("this server has no TLS listener: start it with "
+                    + "EchoServer.builder().tls(TlsConfig.defaults()) (or --tls-port)");
+        }
     }
 
     public InetSocketAddress address() {
@@ -164,7 +207,7 @@ public final class EchoServer implements AutoCloseable {
      * available on the selector engine.
      */
     public void faults(Faults faults) {
-        ServerConfig.requireFaultsSupported(config.engine(), faults);
+        ServerConfig.requireFaultsSupported(config.engine(), config.tls(), faults);
         connections.faults(faults);
     }
 
@@ -278,6 +321,7 @@ public final class EchoServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "EchoServer[" + Listeners.describe(address) + ", engine " + config.engine().cliName() + "]";
+        return "EchoServer[" + Listeners.describe(address) + (tlsAddress == null ? "" : ", TLS " + Listeners.describe(tlsAddress))
+                + ", engine " + config.engine().cliName() + "]";
     }
 }

@@ -6,6 +6,7 @@ import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.FutureEngine;
 import dev.loomecho.engine.SelectorEngine;
 import dev.loomecho.engine.ThreadPerConnectionEngine;
+import dev.loomecho.tls.ServerTls;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -15,19 +16,34 @@ import java.util.Locale;
  */
 public enum Engine {
     VIRTUAL("one virtual thread per connection, blocking I/O, under a StructuredTaskScope where the JVM offers it",
-            FaultSupport.ALL),
+            FaultSupport.ALL, true),
     PLATFORM("one platform (OS) thread per connection, blocking I/O: the seeds' model, the 'before' of virtual",
-            FaultSupport.ALL),
-    COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains", FaultSupport.ALL_BUT_RESET),
-    FUTURE("asynchronous channels + Future.get() on a virtual thread per connection", FaultSupport.ALL_BUT_RESET),
-    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops", FaultSupport.NONE);
+            FaultSupport.ALL, true),
+    COMPLETION("AsynchronousChannelGroup (fixed pool) + CompletionHandler chains", FaultSupport.ALL_BUT_RESET, false),
+    FUTURE("asynchronous channels + Future.get() on a virtual thread per connection", FaultSupport.ALL_BUT_RESET, false),
+    SELECTOR("one thread, one java.nio Selector, non-blocking channels, interest ops", FaultSupport.NONE, true);
 
     private final String mechanism;
     private final FaultSupport faultSupport;
+    private final boolean servesTls;
 
-    Engine(String mechanism, FaultSupport faultSupport) {
+    Engine(String mechanism, FaultSupport faultSupport, boolean servesTls) {
         this.mechanism = mechanism;
         this.faultSupport = faultSupport;
+        this.servesTls = servesTls;
+    }
+
+    /**
+     * Whether the engine has a TLS listener ({@code --tls-port}): the blocking ones with an
+     * {@code SSLSocket}, the selector with an {@code SSLEngine}.
+     */
+    public boolean servesTls() {
+        return servesTls;
+    }
+
+    /** The engines that serve TLS, comma-separated, for messages. */
+    public static String namesServingTls() {
+        return String.join(", ", Arrays.stream(values()).filter(Engine::servesTls).map(Engine::cliName).toList());
     }
 
     /**
@@ -53,13 +69,13 @@ public enum Engine {
      * A switch, not a method reference per constant: an engine's class is loaded only when that engine
      * is started, so one engine's class failing to load can never break the others (or this enum).
      */
-    EchoEngine create(ServerConfig config, Connections connections) {
+    EchoEngine create(ServerConfig config, Connections connections, ServerTls tls) {
         return switch (this) {
-            case VIRTUAL -> ThreadPerConnectionEngine.onVirtualThreads(config, connections);
-            case PLATFORM -> ThreadPerConnectionEngine.onPlatformThreads(config, connections);
+            case VIRTUAL -> ThreadPerConnectionEngine.onVirtualThreads(config, connections, tls);
+            case PLATFORM -> ThreadPerConnectionEngine.onPlatformThreads(config, connections, tls);
             case COMPLETION -> new CompletionEngine(config, connections);
             case FUTURE -> new FutureEngine(config, connections);
-            case SELECTOR -> new SelectorEngine(config, connections);
+            case SELECTOR -> new SelectorEngine(config, connections, tls);
         };
     }
 

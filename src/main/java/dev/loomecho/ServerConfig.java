@@ -1,6 +1,7 @@
 package dev.loomecho;
 
 import dev.loomecho.fault.Faults;
+import dev.loomecho.tls.TlsConfig;
 import dev.loomecho.udp.UdpConfig;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -36,6 +37,7 @@ import java.util.OptionalLong;
  *                       -1 = off, 0 = any. It changes how the server behaves, so off loopback it needs a token
  * @param controlToken   the bearer token the control API requires; required when it listens off loopback.
  *                       Never logged: {@link #toString()} hides it
+ * @param tls            a TLS listener beside the plain one, on the same bind address; empty = none
  */
 public record ServerConfig(
         InetAddress bindAddress,
@@ -53,7 +55,8 @@ public record ServerConfig(
         boolean reusePort,
         OptionalLong seed,
         int controlPort,
-        Optional<String> controlToken) {
+        Optional<String> controlToken,
+        Optional<TlsConfig> tls) {
 
     public static final int DEFAULT_PORT = 7007;
     /** Smallest allowed {@code bufferSize}; also where an idle connection's read buffer starts. */
@@ -72,7 +75,12 @@ public record ServerConfig(
         Objects.requireNonNull(drainTimeout, "drainTimeout");
         Objects.requireNonNull(udp, "udp");
         Objects.requireNonNull(faults, "faults");
-        requireFaultsSupported(engine, faults);
+        Objects.requireNonNull(tls, "tls");
+        require(tls.isEmpty() || engine.servesTls(), "tls-port needs an engine that serves TLS ("
+                + Engine.namesServingTls() + "), not " + engine.cliName());
+        require(tls.isEmpty() || port == 0 || tls.get().port() != port,
+                "tls-port must differ from port (both " + port + "): the TLS listener is a second one");
+        requireFaultsSupported(engine, tls, faults);
         require(metricsPort >= -1 && metricsPort <= 65_535, "metrics-port must be 0..65535, was " + metricsPort);
         require(port >= 0 && port <= 65_535, "port must be 0..65535, was " + port);
         require(maxConnections >= 1, "max-connections must be at least 1, was " + maxConnections);
@@ -119,7 +127,12 @@ public record ServerConfig(
                 + ", drainTimeout=" + drainTimeout + ", threads=" + threads + ", udp=" + udp + ", faults=" + faults
                 + ", metricsPort=" + metricsPort + ", logConnections=" + logConnections + ", reusePort=" + reusePort
                 + ", seed=" + seed + ", controlPort=" + controlPort
-                + ", controlToken=" + (controlToken.isPresent() ? "(hidden)" : "none") + "]";
+                + ", controlToken=" + (controlToken.isPresent() ? "(hidden)" : "none") + ", tls=" + tls + "]";
+    }
+
+    /** Where the TLS listener binds: the bind address and {@code tls.port()}; only with a TLS listener. */
+    public InetSocketAddress tlsAddress() {
+        return new InetSocketAddress(bindAddress, tls.orElseThrow().port());
     }
 
     /** Where UDP listens: the bind address, and {@code udp.port()} or else the TCP port actually bound. */
@@ -128,8 +141,15 @@ public record ServerConfig(
     }
 
 
-    /** Rejects faults the engine cannot inject, saying which engine can (see {@link Engine.FaultSupport}). */
-    public static void requireFaultsSupported(Engine engine, Faults faults) {
+    /**
+     * Rejects faults the server cannot inject, saying why: the engine (see {@link Engine.FaultSupport}), or
+     * TLS faults without a TLS listener, or certificate faults when the server presents the user's own key.
+     */
+    public static void requireFaultsSupported(Engine engine, Optional<TlsConfig> tls, Faults faults) {
+        require(faults.tls().isNone() || tls.isPresent(), "the tls-... faults need a TLS listener (--tls-port)");
+        require(!faults.tls().changesCertificate() || tls.isEmpty() || tls.get().key().isEmpty(), "tls-cert-expired "
+                + "and tls-cert-wrong-host present certificates the server generates, signed by its own CA; with "
+                + "your own key (--tls-cert or --tls-keystore) there is no such CA");
         require(faults.isNone() || engine.faultSupport() != Engine.FaultSupport.NONE, "fault injection needs an "
                 + "engine on which one connection can wait without holding up the others ("
                 + enginesWith(Engine.FaultSupport.ALL_BUT_RESET) + "), not " + engine.cliName());
@@ -175,6 +195,7 @@ public record ServerConfig(
         private OptionalLong seed = OptionalLong.empty();
         private int controlPort = -1;
         private Optional<String> controlToken = Optional.empty();
+        private Optional<TlsConfig> tls = Optional.empty();
 
         private Builder() {
         }
@@ -268,10 +289,19 @@ public record ServerConfig(
             return this;
         }
 
+        /**
+         * Serves TLS too, on {@code tls.port()} of the bind address: by default with a throwaway CA and
+         * certificate made at start, e.g. {@code tls(TlsConfig.defaults())}; null turns it off.
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Optional.ofNullable(tls);
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(bindAddress, port, engine, maxConnections, idleTimeout, bufferSize,
                     drainTimeout, threads, udp, faults, metricsPort, logConnections, reusePort, seed,
-                    controlPort, controlToken);
+                    controlPort, controlToken, tls);
         }
 
         /** Builds the configuration and starts a server on it; shorthand for {@code EchoServer.start(build())}. */

@@ -19,8 +19,18 @@ package dev.loomecho;
  *                           returned to the OS within about two seconds
  * @param bufferAllocationFailures read buffers not handed out: memory cap reached or refused by the JVM. A
  *                           connection that wanted to grow keeps its buffer; a new one is rejected
+ * @param tls        the TLS listener's share of the TCP counters above, and its failed handshakes
  */
 public record Stats(
         long accepted, long active, long rejected, long bytesIn, long bytesOut, long idleClosed, long errors,
-        long udpEchoed, long udpDropped, long bufferBytesInUse, long bufferBytesPooled, long bufferAllocationFailures) {
+        long udpEchoed, long udpDropped, long bufferBytesInUse, long bufferBytesPooled, long bufferAllocationFailures,
+        TlsStats tls) {
+
+    /** Counters of a server without a TLS listener. */
+    public Stats(long accepted, long active, long rejected, long bytesIn, long bytesOut, long idleClosed, long errors,
+                 long udpEchoed, long udpDropped, long bufferBytesInUse, long bufferBytesPooled,
+                 long bufferAllocationFailures) {
+        this(accepted, active, rejected, bytesIn, bytesOut, idleClosed, errors, udpEchoed, udpDropped, bufferBytesInUse,
+                bufferBytesPooled, bufferAllocationFailures, TlsStats.NONE);
+    }
 }

@@ -45,6 +45,26 @@ class AnyLanguageExamplesIT {
         assertTrue(output.contains("\"accepted\":3"), "three echoes were measured:\n" + output);
     }
 
+    @Test
+    void theTlsPythonExampleFetchesTheCaEchoesAndDetectsTruncationAndExpiry() throws Exception {
+        requireTool("python3", "--version");
+        Path script = work.resolve("test_tls.py");
+        Files.writeString(script, example("tls-python"));
+        String output = run(List.of("python3", script.toString()));
+        assertTrue(output.contains("TLS echo verified, truncation and expiry detected"), output);
+    }
+
+    @Test
+    void theTlsShellExampleVerifiesTheServerWithOpensslAndSeesTheExpiry() throws Exception {
+        requireTool("openssl", "version");
+        requireTool("curl", "--version");
+        Path script = work.resolve("test_tls.sh");
+        Files.writeString(script, example("tls-shell"));
+        String output = run(List.of("bash", script.toString()));
+        assertTrue(output.contains("echo verified, NUL included"), output);
+        assertTrue(output.contains("certificate has expired"), output);
+    }
+
     /** The fenced block that follows {@code <!-- example: LANGUAGE -->} in README.md. */
     static String example(String language) throws IOException {
         String readme = Files.readString(Path.of("README.md"));

@@ -22,11 +22,13 @@ public final class ChildServer implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on ([\\d.]+):(\\d+)");
     private static final Pattern CONTROL = Pattern.compile("control API on http://([\\d.]+):(\\d+)");
+    private static final Pattern TLS = Pattern.compile("TLS on ([\\d.]+):(\\d+)");
 
     private final Process process;
     private final StringBuffer output = new StringBuffer();
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
     private final CompletableFuture<Integer> controlPort = new CompletableFuture<>();
+    private final CompletableFuture<Integer> tlsPort = new CompletableFuture<>();
     private final Thread collector;
 
     private ChildServer(Process process) {
@@ -131,12 +133,17 @@ public final class ChildServer implements AutoCloseable {
                 if (control.find()) {
                     controlPort.complete(Integer.parseInt(control.group(2)));
                 }
+                Matcher tls = TLS.matcher(line);
+                if (tls.find()) {
+                    tlsPort.complete(Integer.parseInt(tls.group(2)));
+                }
             }
         } catch (IOException e) {
             // the process is gone
         } finally {
             port.completeExceptionally(new IllegalStateException("child exited before listening:\n" + output));
             controlPort.completeExceptionally(new IllegalStateException("child exited without a control API:\n" + output));
+            tlsPort.completeExceptionally(new IllegalStateException("child exited without a TLS listener:\n" + output));
         }
     }
 
@@ -147,6 +154,11 @@ public final class ChildServer implements AutoCloseable {
     /** The control API's address, when started with {@code --control-port}. */
     public InetSocketAddress controlAddress() throws Exception {
         return new InetSocketAddress("127.0.0.1", controlPort.get(30, TimeUnit.SECONDS));
+    }
+
+    /** The TLS listener's address, when started with {@code --tls-port}. */
+    public InetSocketAddress tlsAddress() throws Exception {
+        return new InetSocketAddress("127.0.0.1", tlsPort.get(30, TimeUnit.SECONDS));
     }
 
     public long pid() {

@@ -14,8 +14,9 @@ final class EchoTargets {
 
     /**
      * Every engine in this JVM (or those named in {@code loomecho.test.engines}, as for
-     * {@link EngineConformanceTest}), then every other kind of target this machine can run; or, when
-     * {@code loomecho.test.java} names a java, each engine in a {@code java -jar} process on it.
+     * {@link EngineConformanceTest}), the same over TLS for each engine that serves it, then every other
+     * kind of target this machine can run; or, when {@code loomecho.test.java} names a java, each engine
+     * in a {@code java -jar} process on it.
      */
     static List<EchoTarget> all() {
         if (!System.getProperty(TargetJava.PROPERTY, "").isBlank()) {
@@ -25,6 +26,11 @@ final class EchoTargets {
         List<EchoTarget> targets = new ArrayList<>();
         for (Engine engine : EngineConformanceTest.engines()) {
             targets.add(new EngineTarget(engine));
+        }
+        for (Engine engine : EngineConformanceTest.engines()) {
+            if (engine.servesTls()) {
+                targets.add(new TlsEngineTarget(engine));
+            }
         }
         targets.addAll(SeedTarget.all()); // the seeds' Winsock servers under Wine (skipped without it)
         return targets;

@@ -5,9 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.fault.Faults;
+import dev.loomecho.fault.TlsFaults;
 import dev.loomecho.readme.MyClient;
+import dev.loomecho.tls.TlsConfig;
+import java.io.IOException;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,6 +62,36 @@ class ReadmeExamplesTest {
             echo.close(); // the stalled connection is still open: with the default drain this takes 2 s
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             assertTrue(took.compareTo(ServerConfig.defaults().drainTimeout().dividedBy(2)) < 0, "close() took " + took);
+        }
+    }
+
+    @Test
+    void tlsExample() throws Exception {
+        // docs:begin tls-example
+        try (EchoServer echo = EchoServer.builder().port(0).tls(TlsConfig.defaults()).start()) {
+            SSLContext trust = echo.tls().clientContext();           // trusts the CA made at start, and only it
+            try (MyTlsClient client = new MyTlsClient(trust, "localhost", echo.tlsPort())) {
+                assertEquals("hello, tls", client.roundTrip("hello, tls"));
+            }
+            echo.faults(Faults.NONE.withTls(TlsFaults.NONE.withCertWrongHost(true)));
+            assertThrows(SSLHandshakeException.class,                // the host name check refuses it
+                    () -> new MyTlsClient(trust, "localhost", echo.tlsPort()).roundTrip("ping"));
+        }
+        // docs:end tls-example
+    }
+
+    /** {@link MyClient} over TLS, checking the host name as an HTTPS client does. */
+    private static final class MyTlsClient extends MyClient {
+        MyTlsClient(SSLContext context, String host, int port) throws IOException {
+            super(tlsSocket(context, host, port));
+        }
+
+        private static Socket tlsSocket(SSLContext context, String host, int port) throws IOException {
+            SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(host, port);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(parameters);
+            return socket;
         }
     }
 }

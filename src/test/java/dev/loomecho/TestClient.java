@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLHandshakeException;
 
 /** A plain blocking client for tests: every read has a timeout, so a broken server fails a test instead of hanging it. */
 public final class TestClient implements AutoCloseable {
@@ -85,12 +86,13 @@ public final class TestClient implements AutoCloseable {
 
     /**
      * Whether the server turned this connection away: it ends the stream (an accept-and-close) or resets
-     * it (a refusal in the kernel or by {@code WSAAccept}) without sending anything.
+     * it (a refusal in the kernel or by {@code WSAAccept}) without sending anything; over TLS, the
+     * handshake the read begins ends so.
      */
     public boolean isRefused() throws IOException {
         try {
             return in.read() == -1;
-        } catch (SocketException reset) {
+        } catch (SocketException | SSLHandshakeException reset) {
             return true;
         }
     }

@@ -4,10 +4,13 @@ import dev.loomecho.ServerConfig;
 import dev.loomecho.load.LoadGenerator;
 import dev.loomecho.load.LoadOptions;
 import dev.loomecho.load.LoadResult;
+import dev.loomecho.tls.ClientContexts;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -70,6 +73,11 @@ final class Load implements Callable<Integer> {
                     + "close after the client's half-close) before it fails.")
     Duration timeout;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "Speak TLS, trusting the PEM certificates in FILE (e.g. what serve --tls-ca-out wrote); "
+                    + "the chain is checked, the host name not. Thread driver only; each connect includes the handshake.")
+    Path tlsCa;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -87,7 +95,8 @@ final class Load implements Callable<Integer> {
         LoadOptions options;
         try {
             options = new LoadOptions(host, port, connections, messages == null ? DEFAULT_MESSAGES : messages, duration,
-                    size, pipeline, rate, hold, churn, driver, timeout);
+                    size, pipeline, rate, hold, churn, driver, timeout,
+                    tlsCa == null ? Optional.empty() : Optional.of(ClientContexts.trusting(tlsCa)));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -9,6 +9,7 @@ import dev.loomecho.fault.FaultFlag;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.metrics.StatsLog;
 import dev.loomecho.udp.UdpConfig;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -122,6 +124,9 @@ final class Serve implements Callable<Integer> {
                     + CONTROL_TOKEN_VARIABLE + " environment variable (which, unlike an argument, ps does not show).")
     String controlToken;
 
+    @Mixin
+    TlsOptions tls;
+
     // Fault flags are text: the one grammar in FaultFlag parses them here and in the control API's JSON.
     @Option(names = "--latency", paramLabel = "MS[:JITTER]",
             description = "Fault: delay each echo by MS milliseconds, ± JITTER.")
@@ -173,13 +178,21 @@ final class Serve implements Callable<Integer> {
                 server.supervision() == Supervision.NONE ? "" : " under a " + describe(server.supervision()),
                 config.maxConnections(),
                 config.idleTimeout().isZero() ? "off" : DurationConverter.format(config.idleTimeout()));
+        try {
+            tls.announce(server, out());
+        } catch (IOException e) {
+            err().println("loom-echo: " + e.getMessage());
+            server.close();
+            return 1;
+        }
         server.udpAddress().ifPresent(udpAddress ->
                 out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
         server.metricsAddress().ifPresent(metrics ->
                 out().printf("loom-echo metrics on http://%s/metrics%n", Listeners.describe(metrics)));
         server.controlAddress().ifPresent(control ->
-                out().printf("loom-echo control API on http://%s (GET/PUT/DELETE /faults, GET /stats%s)%n",
-                        Listeners.describe(control), config.controlToken().isPresent() ? "; bearer token required" : ""));
+                out().printf("loom-echo control API on http://%s (GET/PUT/DELETE /faults, GET /stats%s%s)%n",
+                        Listeners.describe(control), server.hasTls() ? ", GET /tls/ca.pem" : "",
+                        config.controlToken().isPresent() ? "; bearer token required" : ""));
         out().flush();
         EchoServer.Drain drain;
         try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
@@ -212,7 +225,8 @@ final class Serve implements Callable<Integer> {
                     .udp(new UdpConfig(udp, udpPort, udpRate, udpBurst, udpMinSourcePort, udpBlockedPorts, udpLoopLimit))
                     .faults(faults())
                     .metricsPort(metricsPort).logConnections(logConnections).reusePort(reusePort)
-                    .controlPort(controlPort).controlToken(controlToken());
+                    .controlPort(controlPort).controlToken(controlToken())
+                    .tls(tls.toConfig().orElse(null));
             if (seed != null) {
                 builder.seed(seed);
             }
@@ -233,6 +247,7 @@ final class Serve implements Callable<Integer> {
         given.put(FaultFlag.STALL_AFTER, stallAfter);
         given.put(FaultFlag.READ_BANDWIDTH, readBandwidth);
         given.put(FaultFlag.TOXICITY, toxicity);
+        tls.putFaults(given);
         Faults faults = Faults.NONE;
         for (Map.Entry<FaultFlag, String> flag : given.entrySet()) {
             faults = flag.getKey().apply(faults, flag.getValue(), flag.getKey().flag());

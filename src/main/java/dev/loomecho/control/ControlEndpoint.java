@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The control API, so tests in any language can change faults on a running server, as Toxiproxy's API
  * lets them: {@code GET /faults}, {@code PUT /faults} (replace), {@code DELETE /faults} (none),
- * {@code GET /stats}, and the probes' {@code /health} and {@code /ready} ({@link HealthPages}: no token,
- * they change nothing). Served like {@code /metrics}, by the JDK's {@code com.sun.net.httpserver} on
- * virtual threads. With a token, every request must carry {@code Authorization: Bearer TOKEN}; without
+ * {@code GET /stats}; {@code GET /tls/ca.pem}, the generated CA a TLS client must trust; and the probes'
+ * {@code /health} and {@code /ready} ({@link HealthPages}: no token, they change nothing). Served like
+ * {@code /metrics}, by the JDK's {@code com.sun.net.httpserver} on virtual threads. With a token, every
+ * request must carry {@code Authorization: Bearer TOKEN}; without
  * one (allowed on loopback only), every request must be addressed to a loopback name ({@code Host:
  * localhost}, {@code 127.0.0.1}, {@code [::1]}, with any port), so a web page whose domain an attacker
  * re-resolves to 127.0.0.1 (DNS rebinding) cannot change the faults from a browser.
@@ -119,7 +120,8 @@ public final class ControlEndpoint implements AutoCloseable {
             switch (path) {
                 case "/faults" -> faults(exchange);
                 case "/stats" -> stats(exchange);
-                default -> text(exchange, 404, "no " + path + " here; try /faults, /stats, /health or /ready");
+                case "/tls/ca.pem" -> caCertificate(exchange);
+                default -> text(exchange, 404, "no " + path + " here; try /faults, /stats, /tls/ca.pem, /health or /ready");
             }
         }
     }
@@ -165,6 +167,19 @@ public final class ControlEndpoint implements AutoCloseable {
             json(exchange, 200, FaultsJson.render(server.stats()));
         } else {
             notAllowed(exchange, "GET");
+        }
+    }
+
+    /** The generated CA as PEM, so a client in any language can fetch the trust it needs: curl -o ca.pem URL. */
+    private void caCertificate(HttpExchange exchange) throws IOException {
+        if (!exchange.getRequestMethod().equals("GET")) {
+            notAllowed(exchange, "GET");
+        } else if (!server.hasTls()) {
+            text(exchange, 404, "this server has no TLS listener (start it with --tls-port)");
+        } else if (!server.tls().generatedCertificate()) {
+            text(exchange, 404, "the server presents your own certificate, not one from a generated CA: trust its issuer");
+        } else {
+            send(exchange, 200, "application/x-pem-file", server.tls().caCertificatePem().stripTrailing());
         }
     }
 

@@ -75,7 +75,11 @@ final class FaultsJson {
         JsonObject json = new JsonObject();
         for (FaultFlag flag : FaultFlag.values()) {
             Object value = flag.value(faults);
-            json.add(flag.key(), value instanceof Number number ? new JsonPrimitive(number) : new JsonPrimitive((String) value));
+            json.add(flag.key(), switch (value) {
+                case Number number -> new JsonPrimitive(number);
+                case Boolean on -> new JsonPrimitive(on);
+                default -> new JsonPrimitive((String) value);
+            });
         }
         return GSON.toJson(json);
     }
@@ -87,7 +91,8 @@ final class FaultsJson {
     /**
      * The next value as the flag's text: a JSON string as it is; a JSON number that is a whole number, in
      * whatever form ({@code 1e3}, {@code 1000.0}: Python's {@code json.dumps} writes floats so), as its
-     * digits; any other number as written ({@code 0.5}), for the flag's grammar to take or refuse.
+     * digits; any other number as written ({@code 0.5}); {@code true} and {@code false} as those words;
+     * for the flag's grammar to take or refuse.
      */
     private static String text(String key, JsonReader reader) throws IOException {
         JsonToken token = reader.peek();
@@ -102,8 +107,10 @@ final class FaultsJson {
                 return literal;
             }
         }
-        String was = token == JsonToken.BOOLEAN ? String.valueOf(reader.nextBoolean()) : describe(token);
-        throw new IllegalArgumentException(key + " takes a string or a number, was " + was);
+        if (token == JsonToken.BOOLEAN) {
+            return String.valueOf(reader.nextBoolean()); // for the switches; any other key's grammar refuses it
+        }
+        throw new IllegalArgumentException(key + " takes a string, a number or true/false, was " + describe(token));
     }
 
     private static String describe(JsonToken token) {

@@ -11,6 +11,7 @@ import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutionException;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The bookkeeping of one admitted connection, the same for every engine: its counters, the time of
@@ -40,6 +41,8 @@ public final class Connection implements AutoCloseable {
     private final Closeable channel;
     private final SocketAddress remote;
     private final Connections owner;
+    /** The counters of the listener that accepted it (plain or TLS). */
+    private final Counters counters;
     /** Whether the server's faults apply to this connection: chosen once, at admission (see {@link Faults#toxicity()}). */
     private final boolean toxic;
     private final ReadBuffer readBuffer;
@@ -57,13 +60,39 @@ public final class Connection implements AutoCloseable {
     private long echoed;
     private long lastProgressNanos = openedNanos;
 
-    Connection(long id, Closeable channel, SocketAddress remote, Connections owner, boolean toxic, ReadBuffer readBuffer) {
+    /*
+     * The TLS layer over the channel, once the engine has made one: closeWithFin ends it with close_notify.
+     * Set and read by the connection's own thread only (the fault that closes runs on it).
+     */
+    private SSLSocket tls;
+
+    Connection(long id, Closeable channel, SocketAddress remote, Connections owner, boolean toxic, Counters counters,
+               ReadBuffer readBuffer) {
         this.id = id;
         this.readBuffer = readBuffer;
         this.channel = channel;
         this.remote = remote;
         this.owner = owner;
         this.toxic = toxic;
+        this.counters = counters;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    /**
+     * Records that the connection speaks TLS through {@code socket}, layered over its channel. The channel
+     * stays what closes it from any thread (a close of the {@code SSLSocket} would wait for a blocked
+     * writer to send close_notify); {@link #closeWithFin()} ends it in order, close_notify first.
+     */
+    public void securedBy(SSLSocket socket) {
+        this.tls = socket;
+    }
+
+    /** Whether the connection came through the TLS listener. */
+    public boolean isTls() {
+        return counters == owner.tlsCounters();
     }
 
     /**
@@ -94,7 +123,7 @@ public final class Connection implements AutoCloseable {
     public void received(int n) {
         LAST_PROGRESS.setRelease(this, System.nanoTime());
         RECEIVED.setRelease(this, received + n);
-        owner.counters().bytesIn.add(n);
+        counters.bytesIn.add(n);
     }
 
     /** Bytes read from the peer on this connection so far. */
@@ -111,7 +140,7 @@ public final class Connection implements AutoCloseable {
         if (n > 0) {
             LAST_PROGRESS.setRelease(this, System.nanoTime());
             ECHOED.setRelease(this, echoed + n);
-            owner.counters().bytesOut.add(n);
+            counters.bytesOut.add(n);
         }
     }
 
@@ -148,10 +177,10 @@ public final class Connection implements AutoCloseable {
         if (closed || Disconnects.isExpected(failure)) {
             Disconnects.log.debug("connection {} from {} ended: {}", id, remote, failure.toString());
         } else if (failure instanceof OutOfMemoryError) {
-            owner.counters().errors.increment();
+            counters.errors.increment();
             owner.logOutOfResources(this + " closed", failure); // rate-limited: it tends to come in floods
         } else {
-            owner.counters().errors.increment();
+            counters.errors.increment();
             Disconnects.log.warn("connection {} from {} failed", id, remote, failure);
         }
         close();
@@ -163,7 +192,7 @@ public final class Connection implements AutoCloseable {
      * path calls it, before anything else could use the buffer.
      */
     public void abandon(Throwable outOfResources) {
-        owner.counters().errors.increment();
+        counters.errors.increment();
         owner.logOutOfResources(this + " not served", outOfResources);
         close();
         readBuffer.release();
@@ -182,10 +211,28 @@ public final class Connection implements AutoCloseable {
      */
     public void closeWithFin() {
         try {
-            if (channel instanceof SocketChannel socket && socket.isOpen()) {
+            if (tls != null && !tls.isClosed()) {
+                tls.shutdownOutput(); // close_notify, then the FIN: TLS's orderly close
+            } else if (channel instanceof SocketChannel socket && socket.isOpen()) {
                 socket.shutdownOutput();
             } else if (channel instanceof AsynchronousSocketChannel socket && socket.isOpen()) {
                 socket.shutdownOutput();
+            }
+        } catch (IOException e) {
+            Disconnects.log.debug("{}: shutting down output: {}", this, e.toString());
+        }
+        close();
+    }
+
+    /**
+     * Ends a TLS connection with a FIN but no close_notify, for the tls-truncate-after fault: a TLS client
+     * must report that as a truncation, not as the end of the data. Like {@link #closeWithFin()}, the FIN
+     * is queued behind the echo.
+     */
+    public void truncate() {
+        try {
+            if (channel instanceof SocketChannel socket && socket.isOpen()) {
+                socket.shutdownOutput(); // the raw socket, under the TLS layer: no close_notify goes out
             }
         } catch (IOException e) {
             Disconnects.log.debug("{}: shutting down output: {}", this, e.toString());

@@ -2,6 +2,7 @@ package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
 import dev.loomecho.Stats;
+import dev.loomecho.TlsStats;
 import dev.loomecho.fault.Faults;
 import java.io.Closeable;
 import java.io.IOException;
@@ -43,6 +44,7 @@ public final class Connections {
     private final Semaphore slots;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    private final Counters tlsCounters = new Counters();
     private final BufferPool buffers;
     private final RateLimitedLog outOfResources =
             new RateLimitedLog(LoggerFactory.getLogger(Connection.class), Duration.ofSeconds(10));
@@ -86,6 +88,17 @@ public final class Connections {
         return admit(channel, remoteOf(channel::getRemoteAddress));
     }
 
+    /** {@link #admit(SocketChannel)} for a socket the TLS listener accepted: counted as TLS. */
+    public Connection admitTls(SocketChannel channel) {
+        noDelay(channel);
+        return admit(channel, remoteOf(channel::getRemoteAddress), tlsCounters);
+    }
+
+    /** {@link #admit(Closeable, SocketAddress)} for the TLS listener's socket, closed by {@code channel}: counted as TLS. */
+    public Connection admitTls(Closeable channel, SocketAddress remote) {
+        return admit(channel, remote, tlsCounters);
+    }
+
     /** {@link #admit(Closeable, SocketAddress)} for an asynchronous socket. */
     public Connection admit(AsynchronousSocketChannel channel) {
         noDelay(channel);
@@ -109,8 +122,13 @@ public final class Connections {
      * Takes ownership of a just-accepted channel. Returns its {@link Connection}, or {@code null} if the
      * server is full, in which case the channel has already been closed and counted as rejected.
      */
-    // docs:begin admit
     public Connection admit(Closeable channel, SocketAddress remote) {
+        return admit(channel, remote, counters);
+    }
+
+    /** Admits a connection of the listener whose {@code counters} count it (the plain or the TLS one). */
+    // docs:begin admit
+    private Connection admit(Closeable channel, SocketAddress remote, Counters counters) {
         if (stopping) {
             closeQuietly(channel); // accepted just before the listener closed: too late to be served
             return null;
@@ -122,7 +140,7 @@ public final class Connections {
         }
         // docs:end admit
         ReadBuffer readBuffer = ReadBuffer.open(buffers);
-        Connection connection = readBuffer == null ? null : newConnection(channel, remote, readBuffer);
+        Connection connection = readBuffer == null ? null : newConnection(channel, remote, counters, readBuffer);
         if (connection == null) {
             slots.release();
             counters.rejected.increment();
@@ -132,6 +150,7 @@ public final class Connections {
         counters.accepted.increment();
         ConnectionEvents.opened(connection);
         live.add(connection);
+        counters.active.increment();
         // closeAll() may have set the flag and walked the set just before our add, and so missed this
         // connection. We add, then read the flag; closeAll writes the flag, then reads the set: one of
         // the two sees the other, so either closeAll closes the connection or we do, here.
@@ -143,11 +162,11 @@ public final class Connections {
         return connection;
     }
 
-    private Connection newConnection(Closeable channel, SocketAddress remote, ReadBuffer readBuffer) {
+    private Connection newConnection(Closeable channel, SocketAddress remote, Counters counters, ReadBuffer readBuffer) {
         try {
             // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
             boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
-            return new Connection(ids.incrementAndGet(), channel, remote, this, toxic, readBuffer);
+            return new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters, readBuffer);
         } catch (OutOfMemoryError e) {
             readBuffer.release();
             logOutOfResources("connection from " + remote + " refused", e);
@@ -170,6 +189,7 @@ public final class Connections {
     }
 
     void release(Connection connection) {
+        connection.counters().active.decrement(); // release runs once per connection, from its close
         if (live.remove(connection)) {
             long lifetime = System.nanoTime() - connection.openedNanos();
             ConnectionEvents.closed(connection, lifetime);
@@ -184,8 +204,13 @@ public final class Connections {
         }
     }
 
-    Counters counters() {
-        return counters;
+    Counters tlsCounters() {
+        return tlsCounters;
+    }
+
+    /** A TLS handshake failed: the client or the server refused the other, or the client left mid-way. */
+    public void handshakeFailed() {
+        tlsCounters.handshakeFailures.increment();
     }
 
     Set<Connection> live() {
@@ -196,12 +221,21 @@ public final class Connections {
         return live.size();
     }
 
-    /** The TCP counters, with the UDP ones passed in (they live in the UDP echo, not here). */
+    /**
+     * The TCP counters (both listeners), with the UDP ones passed in (they live in the UDP echo, not
+     * here). Each TLS counter is read once and added to the plain one, so a total is exactly its two
+     * listeners' sum; the active gauges are read a moment apart and may differ by a connection in flight.
+     */
     public Stats snapshot(long udpEchoed, long udpDropped) {
         BufferPool.Usage memory = buffers.usage();
-        return new Stats(counters.accepted.sum(), live.size(), counters.rejected.sum(), counters.bytesIn.sum(),
-                counters.bytesOut.sum(), counters.idleClosed.sum(), counters.errors.sum(), udpEchoed, udpDropped,
-                memory.bytesInUse(), memory.bytesPooled(), memory.allocationFailures());
+        TlsStats tls = new TlsStats(tlsCounters.accepted.sum(), tlsCounters.active.sum(), tlsCounters.rejected.sum(),
+                tlsCounters.bytesIn.sum(), tlsCounters.bytesOut.sum(), tlsCounters.idleClosed.sum(),
+                tlsCounters.errors.sum(), tlsCounters.handshakeFailures.sum());
+        return new Stats(counters.accepted.sum() + tls.accepted(), live.size(),
+                counters.rejected.sum() + tls.rejected(), counters.bytesIn.sum() + tls.bytesIn(),
+                counters.bytesOut.sum() + tls.bytesOut(), counters.idleClosed.sum() + tls.idleClosed(),
+                counters.errors.sum() + tls.errors(), udpEchoed, udpDropped,
+                memory.bytesInUse(), memory.bytesPooled(), memory.allocationFailures(), tls);
     }
 
     /** Waits until no connection is open, or the timeout passes. Returns whether all are gone. */
@@ -237,7 +271,7 @@ public final class Connections {
 
     void closeIdle(Connection connection) {
         if (connection.closeOnce()) {
-            counters.idleClosed.increment();
+            connection.counters().idleClosed.increment();
             Disconnects.log.debug("{} made no progress for the idle timeout; closed", connection);
         }
     }

@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,8 @@ final class Disconnects {
         if (t instanceof ClosedChannelException          // and AsynchronousCloseException: closed by another thread
                 || t instanceof EOFException
                 || t instanceof TimeoutException
-                || t instanceof InterruptedException) {
+                || t instanceof InterruptedException
+                || t instanceof SSLException) {         // the TLS peer's doing: a failed handshake, a truncation, a bad record
             return true;
         }
         if (t instanceof IOException) {

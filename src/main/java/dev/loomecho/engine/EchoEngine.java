@@ -18,6 +18,11 @@ public interface EchoEngine {
     /** Binds the listener and begins accepting. Returns the bound address, so port 0 reads back as real. */
     InetSocketAddress start() throws IOException;
 
+    /** The TLS listener's bound address after {@link #start()}; null for an engine or server without one. */
+    default InetSocketAddress tlsAddress() throws IOException {
+        return null;
+    }
+
     /** Closes the listener. Connections already admitted go on being served. */
     void stopAccepting();
 

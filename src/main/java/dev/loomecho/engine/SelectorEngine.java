@@ -1,6 +1,9 @@
 package dev.loomecho.engine;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.tls.ServedCertificate;
+import dev.loomecho.tls.ServerTls;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -35,24 +38,41 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *
  * <p>The one thread must outlive anything one connection does, running out of memory included: an
  * error while serving a connection ends that connection, never the loop.
+ *
+ * <p>TLS: a second listener on the same selector, whose connections are {@link TlsSession}s, the
+ * {@code SSLEngine}'s state machine driven by the same readiness events.
  */
 public final class SelectorEngine implements EchoEngine {
 
+    /** What a connection does when its socket is ready: a plain {@link Session}, or a {@link TlsSession}. */
+    interface Handler {
+        void onReadable();
+
+        void onWritable();
+
+        /** Ends the connection here, on the selector thread: at EOF ({@code null}) or on {@code failure}. */
+        void end(Throwable failure);
+    }
+
     private final ServerConfig config;
     private final Connections connections;
+    private final ServerTls tls; // null: no TLS listener
     private final AcceptFailures acceptFailures = new AcceptFailures();
     private Selector selector;
     private ServerSocketChannel listener;
+    private ServerSocketChannel tlsListener;
     private SelectionKey acceptKey;
+    private SelectionKey tlsAcceptKey;
     private long acceptPausedUntil;
     private volatile boolean running = true;
     private Thread selectorThread;
     private final Queue<Session> closedElsewhere = new ConcurrentLinkedQueue<>();
     private final RateLimitedLog loopFailures = new RateLimitedLog(Disconnects.log, Duration.ofSeconds(10));
 
-    public SelectorEngine(ServerConfig config, Connections connections) {
+    public SelectorEngine(ServerConfig config, Connections connections, ServerTls tls) {
         this.config = config;
         this.connections = connections;
+        this.tls = tls;
     }
 
     @Override
@@ -62,9 +82,18 @@ public final class SelectorEngine implements EchoEngine {
             listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
             listener.configureBlocking(false);
             acceptKey = listener.register(selector, SelectionKey.OP_ACCEPT);
+            if (tls != null) {
+                tlsListener = Listeners.bind(ServerSocketChannel.open(), config.tlsAddress(), config.reusePort(),
+                        "listen for TLS", ServerSocketChannel::bind);
+                tlsListener.configureBlocking(false);
+                tlsAcceptKey = tlsListener.register(selector, SelectionKey.OP_ACCEPT);
+            }
         } catch (IOException | RuntimeException e) {
             if (listener != null) {
                 Listeners.close(listener);
+            }
+            if (tlsListener != null) {
+                Listeners.close(tlsListener);
             }
             selector.close();
             throw e;
@@ -105,21 +134,28 @@ public final class SelectorEngine implements EchoEngine {
     }
     // docs:end loop
 
+    @Override
+    public InetSocketAddress tlsAddress() throws IOException {
+        return tlsListener == null ? null : (InetSocketAddress) tlsListener.getLocalAddress();
+    }
+
     // docs:begin dispatch
     private void dispatch(SelectionKey key) {
         try {
             if (key == acceptKey) {
-                acceptAll();
+                acceptAll(listener, false);
+            } else if (key == tlsAcceptKey) {
+                acceptAll(tlsListener, true);
             } else if (key.isReadable()) {
-                ((Session) key.attachment()).onReadable();
+                ((Handler) key.attachment()).onReadable();
             } else if (key.isWritable()) {
-                ((Session) key.attachment()).onWritable();
+                ((Handler) key.attachment()).onWritable();
             }
         } catch (CancelledKeyException closed) {
             // closed by the idle reaper or the shutdown between select() and now: nothing to do
         } catch (OutOfMemoryError e) {
-            if (key.attachment() instanceof Session session) {
-                session.end(e); // ends this one connection; the loop goes on
+            if (key.attachment() instanceof Handler connection) {
+                connection.end(e); // ends this one connection; the loop goes on
             } else {
                 pauseAccepting(e); // out of memory for a new socket: as with descriptors, pause accepting
             }
@@ -127,7 +163,7 @@ public final class SelectorEngine implements EchoEngine {
     }
     // docs:end dispatch
 
-    private void acceptAll() {
+    private void acceptAll(ServerSocketChannel listener, boolean secure) {
         while (true) {
             SocketChannel channel;
             try {
@@ -141,8 +177,29 @@ public final class SelectorEngine implements EchoEngine {
             if (channel == null) {
                 return; // no more pending connections
             }
-            admit(channel);
+            if (secure) {
+                admitTls(channel);
+            } else {
+                admit(channel);
+            }
         }
+    }
+
+    /**
+     * How a connection's channel is closed. Another thread (the idle reaper, the shutdown) may close it;
+     * the close only completes at the selector's next select, so such a close also wakes the selector,
+     * and queues a plain session for its buffer to be released there.
+     */
+    private Closeable closer(SocketChannel channel, Session session) {
+        return () -> {
+            channel.close();
+            if (Thread.currentThread() != selectorThread) {
+                if (session != null) {
+                    closedElsewhere.add(session);
+                }
+                selector.wakeup();
+            }
+        };
     }
 
     private void admit(SocketChannel channel) {
@@ -151,15 +208,7 @@ public final class SelectorEngine implements EchoEngine {
             channel.configureBlocking(false);
             Connections.noDelay(channel);
             Session session = new Session(channel);
-            // Another thread (the idle reaper, the shutdown) may close this channel; the close only
-            // completes at the selector's next select, so such a close also wakes the selector.
-            connection = connections.admit(() -> {
-                channel.close();
-                if (Thread.currentThread() != selectorThread) {
-                    closedElsewhere.add(session);
-                    selector.wakeup();
-                }
-            }, channel.getRemoteAddress());
+            connection = connections.admit(closer(channel, session), channel.getRemoteAddress());
             if (connection != null) {
                 session.connection = connection;
                 session.readBuffer = connection.readBuffer();
@@ -190,8 +239,40 @@ public final class SelectorEngine implements EchoEngine {
         }
     }
 
+    /**
+     * A TLS connection: its session starts the handshake, which waits for the ClientHello first. It
+     * reads and writes through the engine's record buffers, so the pooled read buffer goes back at once.
+     */
+    private void admitTls(SocketChannel channel) {
+        Connection connection = null;
+        try {
+            channel.configureBlocking(false);
+            Connections.noDelay(channel);
+            connection = connections.admitTls(closer(channel, null), channel.getRemoteAddress());
+            if (connection != null) {
+                connection.readBuffer().release();
+                TlsSession session = new TlsSession(channel, tls.serverEngine(ServedCertificate.VALID), connections,
+                        config.bufferSize());
+                session.start(connection, channel.register(selector, SelectionKey.OP_READ, session));
+            }
+        } catch (IOException e) {
+            Disconnects.log.debug("accepted TLS socket failed before registration: {}", e.toString());
+            if (connection != null) {
+                connection.close();
+            }
+            closeQuietly(channel);
+        } catch (OutOfMemoryError e) {
+            if (connection != null) {
+                connection.abandon(e); // counted and logged as an error: this one connection is not served
+            } else {
+                pauseAccepting(e);
+            }
+            closeQuietly(channel);
+        }
+    }
+
     /** One connection's state: its buffer, and the echo still to be written, if any. */
-    private final class Session {
+    private final class Session implements Handler {
         private final SocketChannel channel;
         private ReadBuffer readBuffer;
         private Connection connection;
@@ -204,7 +285,8 @@ public final class SelectorEngine implements EchoEngine {
         }
 
         // docs:begin on-readable
-        void onReadable() {
+        @Override
+        public void onReadable() {
             try {
                 ByteBuffer buffer = readBuffer.forReading();
                 int n = channel.read(buffer);
@@ -226,7 +308,8 @@ public final class SelectorEngine implements EchoEngine {
         }
         // docs:end on-readable
 
-        void onWritable() {
+        @Override
+        public void onWritable() {
             try {
                 writePending();
             } catch (IOException e) {
@@ -235,7 +318,8 @@ public final class SelectorEngine implements EchoEngine {
         }
 
         /** Closes the connection here, on the selector thread, so its buffer can go back to the pool at once. */
-        void end(Throwable failure) {
+        @Override
+        public void end(Throwable failure) {
             if (failure == null) {
                 connection.close();
             } else {
@@ -262,6 +346,9 @@ public final class SelectorEngine implements EchoEngine {
     private void pauseAccepting(Throwable failure) {
         acceptFailures.record(failure);
         acceptKey.interestOps(0);
+        if (tlsAcceptKey != null) {
+            tlsAcceptKey.interestOps(0);
+        }
         acceptPausedUntil = System.nanoTime() + AcceptFailures.BACKOFF.toNanos();
     }
 
@@ -270,6 +357,9 @@ public final class SelectorEngine implements EchoEngine {
             acceptPausedUntil = 0;
             try {
                 acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                if (tlsAcceptKey != null) {
+                    tlsAcceptKey.interestOps(SelectionKey.OP_ACCEPT);
+                }
             } catch (CancelledKeyException stopped) {
                 // stopAccepting() closed the listener meanwhile (a validity check first could not rule that out)
             }
@@ -287,6 +377,9 @@ public final class SelectorEngine implements EchoEngine {
     @Override
     public void stopAccepting() {
         Listeners.close(listener);
+        if (tlsListener != null) {
+            Listeners.close(tlsListener);
+        }
         selector.wakeup();
     }
 

@@ -4,9 +4,12 @@ import dev.loomecho.ServerConfig;
 import dev.loomecho.Supervision;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.FaultyEcho;
+import dev.loomecho.tls.ServerTls;
+import dev.loomecho.tls.TlsChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -27,31 +30,40 @@ import java.util.concurrent.ThreadFactory;
  * <p>The trick: the accept loop runs on the thread that owns a {@link ConnectionSupervisor} — a
  * {@code StructuredTaskScope} where the JVM offers it — and forks each connection into it (only the owner
  * may fork). Its {@code join()} returns when the last connection has ended, so shutdown leaves no thread behind.
+ *
+ * <p>TLS is the same loop over an {@code SSLSocket}'s decrypted stream ({@link TlsChannel}): a second
+ * listener and accept thread, and a handshake before the loop; the socket does the record layer.
  */
 public final class ThreadPerConnectionEngine implements EchoEngine {
 
     private final ServerConfig config;
     private final Connections connections;
     private final ThreadFactory connectionThreads;
+    private final ServerTls tls; // null: no TLS listener
     private final AcceptFailures acceptFailures = new AcceptFailures();
     private ServerSocketChannel listener;
+    private ServerSocketChannel tlsListener;
     private Thread acceptThread;
+    private Thread tlsAcceptThread;
 
-    private ThreadPerConnectionEngine(ServerConfig config, Connections connections, ThreadFactory connectionThreads) {
+    private ThreadPerConnectionEngine(ServerConfig config, Connections connections, ServerTls tls,
+                                      ThreadFactory connectionThreads) {
         this.config = config;
         this.connections = connections;
+        this.tls = tls;
         this.connectionThreads = connectionThreads;
     }
 
     // docs:begin thread-factories
-    /** {@code --engine virtual}: one virtual thread per connection. */
-    public static ThreadPerConnectionEngine onVirtualThreads(ServerConfig config, Connections connections) {
-        return new ThreadPerConnectionEngine(config, connections, Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
+    /** {@code --engine virtual}: one virtual thread per connection; {@code tls} null for no TLS listener. */
+    public static ThreadPerConnectionEngine onVirtualThreads(ServerConfig config, Connections connections, ServerTls tls) {
+        return new ThreadPerConnectionEngine(config, connections, tls,
+                Thread.ofVirtual().name("loom-echo-conn-", 1).factory());
     }
 
     /** {@code --engine platform}: one platform (OS) thread per connection, as in the seeds. */
-    public static ThreadPerConnectionEngine onPlatformThreads(ServerConfig config, Connections connections) {
-        return new ThreadPerConnectionEngine(config, connections,
+    public static ThreadPerConnectionEngine onPlatformThreads(ServerConfig config, Connections connections, ServerTls tls) {
+        return new ThreadPerConnectionEngine(config, connections, tls,
                 Thread.ofPlatform().name("loom-echo-conn-", 1).daemon().factory());
     }
     // docs:end thread-factories
@@ -59,13 +71,31 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
     @Override
     public InetSocketAddress start() throws IOException {
         listener = Listeners.bind(ServerSocketChannel.open(), config, ServerSocketChannel::bind);
-        acceptThread = Thread.ofPlatform().name("loom-echo-accept").daemon().start(this::superviseConnections);
+        if (tls != null) {
+            try {
+                tlsListener = Listeners.bind(ServerSocketChannel.open(), config.tlsAddress(), config.reusePort(),
+                        "listen for TLS", ServerSocketChannel::bind);
+            } catch (IOException | RuntimeException | Error e) {
+                Listeners.close(listener); // a failed start leaves nothing bound
+                throw e;
+            }
+            tlsAcceptThread = Thread.ofPlatform().name("loom-echo-accept-tls").daemon()
+                    .start(() -> superviseConnections(tlsListener, true));
+        }
+        acceptThread = Thread.ofPlatform().name("loom-echo-accept").daemon().start(() -> superviseConnections(listener, false));
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
-    private void superviseConnections() {
-        try (var supervisor = ConnectionSupervisor.open("loom-echo-connections", connectionThreads)) {
-            acceptUntilClosed(supervisor);
+    @Override
+    public InetSocketAddress tlsAddress() throws IOException {
+        return tlsListener == null ? null : (InetSocketAddress) tlsListener.getLocalAddress();
+    }
+
+    /** One accept loop per listener, each on its own thread and supervisor (only a supervisor's owner may fork). */
+    private void superviseConnections(ServerSocketChannel listener, boolean secure) {
+        String name = secure ? "loom-echo-tls-connections" : "loom-echo-connections";
+        try (var supervisor = ConnectionSupervisor.open(name, connectionThreads)) {
+            acceptUntilClosed(listener, secure, supervisor);
             supervisor.join(); // the server closes every connection before it waits on us, so this returns
         } catch (InterruptedException e) {
             // Forced stop: closing the supervisor interrupts every connection thread, which closes its socket.
@@ -75,7 +105,8 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         }
     }
 
-    private void acceptUntilClosed(ConnectionSupervisor supervisor) throws InterruptedException {
+    private void acceptUntilClosed(ServerSocketChannel listener, boolean secure, ConnectionSupervisor supervisor)
+            throws InterruptedException {
         while (true) {
             SocketChannel channel;
             try {
@@ -86,17 +117,18 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
                 acceptFailures.recordAndBackOff(e);
                 continue;
             }
-            Connection connection = connections.admit(channel);
-            if (connection != null && !fork(supervisor, connection, channel)) {
+            Connection connection = secure ? connections.admitTls(channel) : connections.admit(channel);
+            if (connection != null && !fork(supervisor, connection, channel, secure)) {
                 acceptFailures.backOff(); // out of threads: as with descriptors, pause rather than spin
             }
         }
     }
 
     /** Starts the connection's thread; if the JVM or the OS has none to give, ends only this connection. */
-    private boolean fork(ConnectionSupervisor supervisor, Connection connection, SocketChannel channel) {
+    private boolean fork(ConnectionSupervisor supervisor, Connection connection, SocketChannel channel, boolean secure) {
         try {
-            supervisor.fork(() -> serve(connection, channel));
+            Runnable plain = () -> serve(connection, channel); // the first lambda here: lambda$fork$0 in thread dumps
+            supervisor.fork(secure ? () -> serveTls(connection, channel) : plain);
             return true;
         } catch (OutOfMemoryError | RejectedExecutionException noThread) { // "unable to create native thread"
             connection.abandon(noThread);
@@ -104,9 +136,21 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         }
     }
 
+    // docs:begin serve-tls
+    /** TLS: the handshake on this connection's thread, then the same loop over the decrypted stream. */
+    private void serveTls(Connection connection, SocketChannel channel) {
+        TlsChannel decrypted = TlsHandshake.complete(connection, channel, tls, connections);
+        if (decrypted != null) {
+            serve(connection, decrypted);
+        } else {
+            connection.readBuffer().release(); // the handshake closed the connection; no one else holds the buffer
+        }
+    }
+    // docs:end serve-tls
+
     // docs:begin serve
     /** Read what arrived, write all of it back, until EOF. Each call blocks only this connection's thread. */
-    private void serve(Connection connection, SocketChannel channel) {
+    private void serve(Connection connection, ByteChannel channel) {
         ReadBuffer readBuffer = connection.readBuffer();
         try {
             ByteBuffer buffer = readBuffer.forReading(connection.faults());
@@ -125,7 +169,8 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
                 readBuffer.adapt(n);
                 buffer = readBuffer.forReading(connection.faults());
             }
-            // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN.
+            // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN
+            channel.close(); // (over TLS, close_notify first)
         } catch (Exception | OutOfMemoryError e) {
             connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
         } finally {
@@ -138,11 +183,17 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
     @Override
     public void stopAccepting() {
         Listeners.close(listener);
+        if (tlsListener != null) {
+            Listeners.close(tlsListener);
+        }
     }
 
     @Override
     public void awaitTermination() throws InterruptedException {
         acceptThread.join();
+        if (tlsAcceptThread != null) {
+            tlsAcceptThread.join();
+        }
     }
 
     @Override

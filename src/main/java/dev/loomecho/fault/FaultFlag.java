@@ -15,8 +15,8 @@ import java.util.stream.Collectors;
  *
  * <p>The grammar, exactly: {@code N} and {@code N:M} are decimal digits (delays in milliseconds, at most
  * {@link Faults#MAX_DELAY}); thresholds are digits or {@code -1}; a share is a decimal from 0 to 1
- * ({@code 0.25}, {@code .5}, or as {@code Double.toString} writes it, {@code 1.0E-4}). No sign, no
- * hexadecimal, no type suffix, no spaces inside a value.
+ * ({@code 0.25}, {@code .5}, or as {@code Double.toString} writes it, {@code 1.0E-4}); a switch is
+ * {@code true} or {@code false}. No sign, no hexadecimal, no type suffix, no spaces inside a value.
  */
 public enum FaultFlag {
     LATENCY("latency",
@@ -51,7 +51,22 @@ public enum FaultFlag {
             Faults::readBandwidth),
     TOXICITY("toxicity",
             (faults, value, name) -> faults.withToxicity(share(name, value)),
-            Faults::toxicity);
+            Faults::toxicity),
+    TLS_HANDSHAKE_DELAY("tls-handshake-delay",
+            (faults, value, name) -> faults.withTls(faults.tls().withHandshakeDelay(delay(name, value, millis(name, value)))),
+            faults -> faults.tls().handshakeDelay().toMillis()),
+    TLS_STALL_HANDSHAKE("tls-stall-handshake",
+            (faults, value, name) -> faults.withTls(faults.tls().withStallHandshake(bool(name, value))),
+            faults -> faults.tls().stallHandshake()),
+    TLS_TRUNCATE_AFTER("tls-truncate-after",
+            (faults, value, name) -> faults.withTls(faults.tls().withTruncateAfter(wholeNumber(name, value, -1))),
+            faults -> faults.tls().truncateAfter()),
+    TLS_CERT_EXPIRED("tls-cert-expired",
+            (faults, value, name) -> faults.withTls(faults.tls().withCertExpired(bool(name, value))),
+            faults -> faults.tls().certExpired()),
+    TLS_CERT_WRONG_HOST("tls-cert-wrong-host",
+            (faults, value, name) -> faults.withTls(faults.tls().withCertWrongHost(bool(name, value))),
+            faults -> faults.tls().certWrongHost());
 
     private final String key;
     private final Parser parser;
@@ -89,7 +104,10 @@ public enum FaultFlag {
         return parser.apply(faults, value.trim(), name);
     }
 
-    /** This setting of {@code faults}: a {@code String} for the {@code A:B} forms, else a {@code Long} or {@code Double}. */
+    /**
+     * This setting of {@code faults}: a {@code String} for the {@code A:B} forms, a {@code Boolean} for a
+     * switch, else a {@code Long} or {@code Double}.
+     */
     public Object value(Faults faults) {
         return value.apply(faults);
     }
@@ -105,6 +123,7 @@ public enum FaultFlag {
     }
 
     private static final Pattern PAIR = Pattern.compile("(\\d+)(?::(\\d+))?");
+    private static final Pattern MILLIS = Pattern.compile("\\d+");
     private static final Pattern WHOLE = Pattern.compile("-?\\d+");
     private static final Pattern SHARE = Pattern.compile("(\\d+(\\.\\d+)?|\\.\\d+)([eE][-+]?\\d+)?");
 
@@ -146,6 +165,26 @@ public enum FaultFlag {
         }
         throw new IllegalArgumentException(name + " takes a whole number of bytes" + (min < 0 ? " (-1 = off)" : "")
                 + ", was '" + value + "'");
+    }
+
+    /** Milliseconds, digits only. */
+    private static long millis(String name, String value) {
+        try {
+            if (MILLIS.matcher(value).matches()) {
+                return Long.parseLong(value);
+            }
+        } catch (NumberFormatException beyondALong) {
+            // reported below, with the flag's name
+        }
+        throw new IllegalArgumentException(name + " takes a whole number of milliseconds >= 0, was '" + value + "'");
+    }
+
+    private static boolean bool(String name, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(name + " takes true or false, was '" + value + "'");
+        };
     }
 
     private static double share(String name, String value) {

@@ -20,9 +20,11 @@ import java.util.Objects;
  *                      TCP back-pressure; 0 = unlimited
  * @param toxicity      the share (0 to 1) of new connections the faults apply to, chosen once per
  *                      connection when it is accepted; 1 = every connection
+ * @param tls           the faults of TLS connections only (handshake, truncation, certificate)
  */
 public record Faults(Duration latency, Duration jitter, long bandwidth, int sliceBytes, Duration sliceDelay,
-                     long closeAfter, long resetAfter, long stallAfter, long readBandwidth, double toxicity) {
+                     long closeAfter, long resetAfter, long stallAfter, long readBandwidth, double toxicity,
+                     TlsFaults tls) {
 
     /**
      * The longest latency, jitter or slice delay: an hour, far beyond any client timeout worth testing,
@@ -30,12 +32,14 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
      */
     public static final Duration MAX_DELAY = Duration.ofHours(1); // before NONE, whose construction checks it
 
-    public static final Faults NONE = new Faults(Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO, -1, -1, -1, 0, 1);
+    public static final Faults NONE = new Faults(Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO, -1, -1, -1, 0, 1,
+            TlsFaults.NONE);
 
     public Faults {
         Objects.requireNonNull(latency, "latency");
         Objects.requireNonNull(jitter, "jitter");
         Objects.requireNonNull(sliceDelay, "sliceDelay");
+        Objects.requireNonNull(tls, "tls");
         require(!latency.isNegative() && !jitter.isNegative() && !sliceDelay.isNegative(), "fault delays must not be negative");
         require(jitter.compareTo(latency) <= 0, "latency jitter must not exceed the latency");
         require(latency.compareTo(MAX_DELAY) <= 0, "latency must be at most 1 hour, was " + latency);
@@ -54,43 +58,44 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
      */
     public boolean isNone() {
         return this == NONE || latency.isZero() && jitter.isZero() && bandwidth == 0 && sliceBytes == 0
-                && sliceDelay.isZero() && closeAfter == -1 && resetAfter == -1 && stallAfter == -1 && readBandwidth == 0;
+                && sliceDelay.isZero() && closeAfter == -1 && resetAfter == -1 && stallAfter == -1 && readBandwidth == 0
+                && tls.isNone();
     }
 
     public Faults withLatency(Duration latency, Duration jitter) {
         return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
-                readBandwidth, toxicity);
+                readBandwidth, toxicity, tls);
     }
 
     public Faults withBandwidth(long bytesPerSecond) {
         return new Faults(latency, jitter, bytesPerSecond, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
-                readBandwidth, toxicity);
+                readBandwidth, toxicity, tls);
     }
 
     public Faults withSlicing(int bytes, Duration delay) {
         return new Faults(latency, jitter, bandwidth, bytes, delay, closeAfter, resetAfter, stallAfter,
-                readBandwidth, toxicity);
+                readBandwidth, toxicity, tls);
     }
 
     public Faults withCloseAfter(long bytes) {
         return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, bytes, resetAfter, stallAfter,
-                readBandwidth, toxicity);
+                readBandwidth, toxicity, tls);
     }
 
     public Faults withResetAfter(long bytes) {
         return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, bytes, stallAfter,
-                readBandwidth, toxicity);
+                readBandwidth, toxicity, tls);
     }
 
     public Faults withStallAfter(long bytes) {
         return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, bytes,
-                readBandwidth, toxicity);
+                readBandwidth, toxicity, tls);
     }
 
     /** Paces the server's reads from each connection to this many bytes per second; 0 = unlimited. */
     public Faults withReadBandwidth(long bytesPerSecond) {
         return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
-                bytesPerSecond, toxicity);
+                bytesPerSecond, toxicity, tls);
     }
 
     /**
@@ -99,7 +104,13 @@ public record Faults(Duration latency, Duration jitter, long bandwidth, int slic
      */
     public Faults withToxicity(double share) {
         return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
-                readBandwidth, share);
+                readBandwidth, share, tls);
+    }
+
+    /** The TLS connections' own faults, e.g. {@code withTls(TlsFaults.NONE.withTruncateAfter(100))}. */
+    public Faults withTls(TlsFaults tls) {
+        return new Faults(latency, jitter, bandwidth, sliceBytes, sliceDelay, closeAfter, resetAfter, stallAfter,
+                readBandwidth, toxicity, tls);
     }
 
     private static void require(boolean condition, String message) {

@@ -74,6 +74,20 @@ public final class FaultyEcho {
     }
 
     /**
+     * A TLS connection's handshake faults, before its handshake begins: waits the handshake delay (as
+     * progress, like a latency), or stalls until the connection is closed (not progress: the idle timeout
+     * ends it, as it would a silent peer). Returns whether the handshake should go on.
+     */
+    public static boolean beforeHandshake(Connection connection, TlsFaults faults) throws InterruptedException {
+        if (faults.stallHandshake()) {
+            awaitClose(connection);
+            return false;
+        }
+        pause(connection, faults.handshakeDelay());
+        return !connection.isClosed();
+    }
+
+    /**
      * The most one read may take while reads are paced to {@code bytesPerSecond}: a tenth of a second's
      * worth (at least a byte). Engines cap every read to it before they issue it
      * ({@code ReadBuffer.forReading(Faults)}), the first on a connection included.
@@ -110,11 +124,12 @@ public final class FaultyEcho {
         }
     }
 
-    /** Bytes until the nearest enabled threshold; -1 if none is enabled. */
+    /** Bytes until the nearest enabled threshold; -1 if none is enabled. Truncation is for TLS connections only. */
     private static long bytesToNextThreshold(Connection connection, Faults faults) {
         long echoed = connection.echoed();
-        return nearer(nearer(remaining(faults.closeAfter(), echoed), remaining(faults.resetAfter(), echoed)),
+        long nearest = nearer(nearer(remaining(faults.closeAfter(), echoed), remaining(faults.resetAfter(), echoed)),
                 remaining(faults.stallAfter(), echoed));
+        return connection.isTls() ? nearer(nearest, remaining(faults.tls().truncateAfter(), echoed)) : nearest;
     }
 
     /** Bytes left before {@code threshold}; -1 when the threshold is off. */
@@ -130,10 +145,13 @@ public final class FaultyEcho {
     /** The threshold at hand takes effect. Always returns false: the connection does not go on. */
     private static boolean trip(Connection connection, Faults faults) throws InterruptedException, IOException {
         long echoed = connection.echoed();
+        long truncateAfter = connection.isTls() ? faults.tls().truncateAfter() : -1;
         if (faults.resetAfter() >= 0 && echoed >= faults.resetAfter()) {
             connection.reset();
         } else if (faults.closeAfter() >= 0 && echoed >= faults.closeAfter()) {
-            connection.closeWithFin();
+            connection.closeWithFin(); // on TLS, with close_notify first
+        } else if (truncateAfter >= 0 && echoed >= truncateAfter) {
+            connection.truncate();
         } else {
             awaitClose(connection); // stalled: open and silent until the peer gives up or the idle timeout reaps it
         }

@@ -4,10 +4,16 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.ServerConfig;
 import dev.loomecho.Stats;
 import dev.loomecho.fault.Faults;
+import dev.loomecho.tls.ServerTls;
+import dev.loomecho.tls.TlsConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -15,6 +21,7 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
@@ -39,6 +46,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * test sets are reset to the configured ones once no test of the server is running, so one test's
  * faults never leak into the next, nor are reset under a sibling running concurrently. Servers use an
  * ephemeral port, so parallel tests never collide, and close whether the tests passed or failed.
+ *
+ * <p>With {@code builder().tls()} the server has a TLS listener too, with a CA made at start, and test
+ * methods may also take what a TLS client needs: an {@link SSLContext} that trusts that CA, its
+ * {@link X509TrustManager}, the CA's {@link X509Certificate}, or the {@link ServerTls} itself.
  */
 public final class EchoServerExtension
         implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
@@ -103,14 +114,34 @@ public final class EchoServerExtension
         }
     }
 
+    /** What a TLS client needs, injectable when the server has a TLS listener. */
+    private static final Set<Class<?>> TLS_PARAMETERS =
+            Set.of(ServerTls.class, SSLContext.class, X509TrustManager.class, X509Certificate.class);
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == EchoServer.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == EchoServer.class || TLS_PARAMETERS.contains(type);
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return server();
+        Class<?> type = parameter.getParameter().getType();
+        if (type == EchoServer.class) {
+            return server();
+        }
+        if (!server().hasTls()) {
+            throw new ParameterResolutionException("a " + type.getSimpleName() + " parameter needs the server's TLS "
+                    + "listener: EchoServerExtension.builder().tls().build()");
+        }
+        ServerTls tls = server().tls();
+        if (type == SSLContext.class) {
+            return tls.clientContext();
+        }
+        if (type == X509TrustManager.class) {
+            return tls.trustManager();
+        }
+        return type == X509Certificate.class ? tls.caCertificate() : tls;
     }
 
     /** The running server; available from {@code @BeforeEach} on (from {@code @BeforeAll} on for a static field). */
@@ -128,6 +159,16 @@ public final class EchoServerExtension
 
     public Stats stats() {
         return server().stats();
+    }
+
+    /** The TLS listener's port; the server must have one ({@code builder().tls()}). */
+    public int tlsPort() {
+        return server().tlsPort();
+    }
+
+    /** The TLS listener's CA, client context and trust manager; see {@link EchoServer#tls()}. */
+    public ServerTls tls() {
+        return server().tls();
     }
 
     /** Changes the injected faults for the rest of the current test. */
@@ -233,6 +274,17 @@ public final class EchoServerExtension
 
         public Builder engine(dev.loomecho.Engine engine) {
             config.engine(engine);
+            return this;
+        }
+
+        /** A TLS listener too, with a CA and certificate made at start: {@link TlsConfig#defaults()}. */
+        public Builder tls() {
+            return tls(TlsConfig.defaults());
+        }
+
+        /** A TLS listener configured as given (client authentication, protocols, ALPN, your own key). */
+        public Builder tls(TlsConfig tls) {
+            config.tls(tls);
             return this;
         }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLSocket;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -272,12 +273,19 @@ public final class LoadGenerator {
         }
     }
 
+    /** A connected socket; over TLS, its handshake done (a handshake that fails is a connect error). */
     private Socket connect(InetSocketAddress address) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(address, options.timeoutMillis());
             socket.setSoTimeout(options.timeoutMillis()); // every read below waits at most this long
+            if (options.tls().isPresent()) {
+                SSLSocket tls = (SSLSocket) options.tls().get().getSocketFactory()
+                        .createSocket(socket, options.host(), options.port(), true);
+                tls.startHandshake();
+                socket = tls;
+            }
             connected.increment();
             return socket;
         } catch (IOException e) {

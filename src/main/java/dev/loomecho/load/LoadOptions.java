@@ -2,6 +2,8 @@ package dev.loomecho.load;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
 
 /**
  * What a load run does.
@@ -22,10 +24,12 @@ import java.util.Objects;
  * @param timeout     the longest a connection waits for anything from the server — to connect, for the
  *                    next echoed bytes, for the server's close after the client's half-close — before
  *                    it fails
+ * @param tls         speak TLS with this client context (it decides whom to trust), the handshake part of
+ *                    each connect; empty = plain TCP. Thread driver only
  */
 public record LoadOptions(
         String host, int port, int connections, long messages, Duration duration, int size, int pipeline,
-        double rate, Duration hold, boolean churn, Driver driver, Duration timeout) {
+        double rate, Duration hold, boolean churn, Driver driver, Duration timeout, Optional<SSLContext> tls) {
 
     /** How long a connection waits for the server unless told otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -47,6 +51,13 @@ public record LoadOptions(
         this(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, Driver.THREADS);
     }
 
+    /** Plain TCP. */
+    public LoadOptions(String host, int port, int connections, long messages, Duration duration, int size,
+                       int pipeline, double rate, Duration hold, boolean churn, Driver driver, Duration timeout) {
+        this(host, port, connections, messages, duration, size, pipeline, rate, hold, churn, driver, timeout,
+                Optional.empty());
+    }
+
     /** The default timeout. */
     public LoadOptions(String host, int port, int connections, long messages, Duration duration, int size,
                        int pipeline, double rate, Duration hold, boolean churn, Driver driver) {
@@ -60,6 +71,8 @@ public record LoadOptions(
         Objects.requireNonNull(hold, "hold");
         Objects.requireNonNull(driver, "driver");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(tls, "tls");
+        require(tls.isEmpty() || driver == Driver.THREADS, "--tls-ca needs --driver threads (the selector driver speaks plain TCP)");
         require(port >= 1 && port <= 65_535, "port must be 1..65535, was " + port);
         require(connections >= 1, "connections must be at least 1, was " + connections);
         require(duration != null || messages >= 1, "messages must be at least 1, was " + messages);

@@ -31,10 +31,11 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
 
     /**
-     * Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels;
-     * {@code accepting} answers {@code /ready}.
+     * Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels; with
+     * {@code tls}, each connection metric per listener (see {@code PrometheusText}); {@code accepting}
+     * answers {@code /ready}.
      */
-    public static MetricsEndpoint start(InetSocketAddress address, String engine, Supplier<Stats> stats,
+    public static MetricsEndpoint start(InetSocketAddress address, String engine, boolean tls, Supplier<Stats> stats,
             BooleanSupplier accepting) throws IOException {
         HttpServer http = Listeners.bindHttp(address, "metrics");
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
@@ -47,7 +48,7 @@ public final class MetricsEndpoint implements AutoCloseable {
                 }
                 return;
             }
-            endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read()));
+            endpoint.respond(exchange, () -> PrometheusText.render(engine, stats.get(), RuntimeGauges.read(), tls));
         });
         http.start();
         return endpoint;

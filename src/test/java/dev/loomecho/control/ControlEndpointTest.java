@@ -15,6 +15,7 @@ import dev.loomecho.ServerConfig;
 import dev.loomecho.TestClient;
 import dev.loomecho.ThreadDumps;
 import dev.loomecho.cli.Main;
+import dev.loomecho.fault.FaultFlag;
 import dev.loomecho.fault.Faults;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -63,7 +64,8 @@ class ControlEndpointTest {
             assertEquals(-1, body.get("reset-after").getAsLong());
             assertEquals(1000, body.get("read-bandwidth").getAsLong());
             assertEquals(0.5, body.get("toxicity").getAsDouble());
-            assertEquals(8, body.size(), "every fault, so the answer can be PUT back as it is");
+            assertEquals(false, body.get("tls-stall-handshake").getAsBoolean(), "a switch is a JSON boolean");
+            assertEquals(FaultFlag.values().length, body.size(), "every fault, so the answer can be PUT back as it is");
             assertEquals(200, control.put("/faults", response.body()).statusCode());
             assertEquals(faults, server.faults(), "GET's answer, PUT back, changes nothing");
         }
@@ -136,7 +138,8 @@ class ControlEndpointTest {
                 assertEquals(5, stats.get("bytesIn").getAsLong());
                 assertEquals(5, stats.get("bytesOut").getAsLong());
                 assertEquals(256, stats.get("bufferBytesInUse").getAsLong(), "the open connection's 256 B buffer");
-                assertEquals(12, stats.size(), "every field of Stats");
+                assertEquals(0, stats.getAsJsonObject("tls").get("accepted").getAsLong(), "no TLS listener");
+                assertEquals(13, stats.size(), "every field of Stats");
             }
         }
     }
@@ -156,8 +159,8 @@ class ControlEndpointTest {
                     List.of("{\"latency\": 1.5}", "latency takes N or N:M"),
                     List.of("{\"latency\": \"10:20\"}", "jitter must not exceed the latency"),
                     List.of("{\"close-after\": -2}", "close-after takes a whole number"),
-                    List.of("{\"close-after\": true}", "close-after takes a string or a number, was true"),
-                    List.of("{\"slice\": null}", "slice takes a string or a number, was null"),
+                    List.of("{\"close-after\": true}", "close-after takes a whole number of bytes (-1 = off), was 'true'"),
+                    List.of("{\"slice\": null}", "slice takes a string, a number or true/false, was null"),
                     List.of("{\"read-bandwidth\": \"1k\"}", "read-bandwidth takes a whole number"),
                     List.of("{\"toxicity\": 1.5}", "toxicity takes a share from 0 to 1"),
                     List.of("{\"latency\": \"9300000000000000\"}", "latency takes at most 3600000 ms (1 hour)"),

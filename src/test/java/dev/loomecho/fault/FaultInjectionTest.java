@@ -17,7 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.Parameter;
@@ -59,22 +62,31 @@ class FaultInjectionTest {
     }
 
     @Test
-    void slicingDeliversTheEchoInSmallChunks() throws IOException {
+    void slicingDeliversTheEchoInSmallChunks() throws Exception {
         byte[] payload = TestClient.randomBytes(100, 2);
         try (EchoServer server = start(Faults.NONE.withSlicing(10, Duration.ofMillis(30)));
              TestClient client = TestClient.connect(server)) {
+            // What the client's reads return depends on when it is scheduled (two slices may wait in its socket
+            // buffer together), so watch the server's side: bytes out only ever move in whole slices, and the
+            // ten slices are spread over at least nine delays.
+            Set<Long> seen = ConcurrentHashMap.newKeySet();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread watcher = Thread.ofPlatform().name("test-watch-bytes-out").start(() -> {
+                while (!done.get()) {
+                    seen.add(server.stats().bytesOut());
+                    Thread.onSpinWait();
+                }
+            });
+            long started = System.nanoTime();
             client.send(payload);
-            InputStream in = client.socket().getInputStream();
-            byte[] received = new byte[payload.length];
-            int total = 0;
-            int largestRead = 0;
-            while (total < payload.length) {
-                int n = in.read(received, total, payload.length - total);
-                largestRead = Math.max(largestRead, n);
-                total += n;
-            }
-            assertArrayEquals(payload, received);
-            assertTrue(largestRead <= 10, "a read returned " + largestRead + " bytes: the echo was not sliced");
+            byte[] echoed = client.readExactly(payload.length);
+            long tookMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+            done.set(true);
+            watcher.join();
+
+            assertArrayEquals(payload, echoed);
+            assertTrue(seen.stream().allMatch(n -> n % 10 == 0), "bytes out moved by other than a slice: " + seen);
+            assertTrue(tookMillis >= 9 * 30, "the echo took " + tookMillis + " ms: it was not sliced");
         }
     }
 

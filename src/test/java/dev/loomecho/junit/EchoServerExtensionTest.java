@@ -12,11 +12,14 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.TestClient;
 import dev.loomecho.ThreadDumps;
 import dev.loomecho.fault.Faults;
+import dev.loomecho.tls.ServedCertificate;
+import dev.loomecho.tls.ServerTls;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +27,10 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
@@ -118,6 +125,28 @@ class EchoServerExtensionTest {
     }
 
     @Nested
+    class WithTls {
+        @RegisterExtension
+        static EchoServerExtension echo = EchoServerExtension.builder().tls().build();
+
+        @Test
+        void injectsWhatATlsClientNeedsAndTheServerEchoesOverTls(SSLContext trust, X509TrustManager trustManager,
+                                                                  X509Certificate ca, ServerTls tls) throws Exception {
+            assertEquals(echo.tls().caCertificate(), ca);
+            assertSame(echo.tls(), tls);
+            trustManager.checkServerTrusted(new X509Certificate[] {tls.servedCertificate(ServedCertificate.VALID)}, "ECDHE_ECDSA");
+            SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket("localhost", echo.tlsPort());
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(parameters);
+            try (TestClient client = new TestClient(socket)) {
+                assertArrayEquals(new byte[] {0, 9, 0}, client.echo(new byte[] {0, 9, 0}));
+            }
+            assertEquals(1, echo.stats().tls().accepted());
+        }
+    }
+
+    @Nested
     class ReadPacingAndToxicity {
         @RegisterExtension
         static EchoServerExtension echo = EchoServerExtension.builder()
@@ -150,6 +179,16 @@ class EchoServerExtensionTest {
         try (ServerSocket rebind = new ServerSocket(FailingScenario.port, 50, InetAddress.getLoopbackAddress())) {
             assertEquals(FailingScenario.port, rebind.getLocalPort(), "the failed test's port is free again");
         }
+    }
+
+    @Test
+    void aTlsParameterWithoutATlsListenerFailsTheTestSayingHowToGetOne() {
+        TestExecutionSummary summary = launch(TlsWithoutTlsScenario.class, Map.of());
+
+        assertEquals(1, summary.getTestsFailedCount(), () -> failures(summary));
+        String reason = String.valueOf(summary.getFailures().get(0).getException().getMessage());
+        assertTrue(reason.contains("EchoServerExtension.builder().tls().build()"), reason);
+        assertEquals(0, ThreadDumps.countThreadsNamed("loom-echo-"));
     }
 
     @Test
@@ -218,6 +257,16 @@ class EchoServerExtensionTest {
         summary.getFailures().forEach(f -> text.append(f.getTestIdentifier().getDisplayName()).append(": ")
                 .append(f.getException()).append('\n'));
         return text.toString();
+    }
+
+    /** Asks for an SSLContext from a server without TLS; launched by the test above. */
+    @Tag("scenario")
+    @ExtendWith(EchoServerExtension.class)
+    static class TlsWithoutTlsScenario {
+        @Test
+        void wantsATlsClientContext(SSLContext trust) {
+            assertTrue(trust != null);
+        }
     }
 
     /** A static extension and a @Nested class; launched by the test above. */

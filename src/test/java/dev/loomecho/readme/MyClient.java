@@ -6,11 +6,16 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** Stands in for the user's own client in the README's examples: one connection, a read timeout, reads until the reply is whole. */
-public final class MyClient implements AutoCloseable {
+public class MyClient implements AutoCloseable {
     private final Socket socket;
 
     public MyClient(String host, int port) throws IOException {
-        socket = new Socket(host, port);
+        this(new Socket(host, port));
+    }
+
+    /** Over a socket made elsewhere (ReadmeExamplesTest's TLS client passes an SSLSocket). */
+    public MyClient(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(1_000);
     }
 

@@ -47,11 +47,23 @@ public final class Wine {
                 "--port", "0", "--buffer-size", Integer.toString(bufferSize))
                 .redirectErrorStream(true);
         builder.environment().putAll(environment());
-        return SeedProcess.start(model, builder);
+        try {
+            return SeedProcess.start(model, builder);
+        } catch (IOException lostWineserver) {
+            // Wine's own client-server link can drop as a process starts ("wine client error: recvmsg:
+            // Connection reset by peer", seen under load): the seed never ran. One more try; a seed
+            // that fails by itself fails again.
+            if (!String.valueOf(lostWineserver.getMessage()).contains("wine client error")) {
+                throw lostWineserver;
+            }
+            System.err.println("seeds: " + lostWineserver.getMessage() + "; starting it again");
+            setUpOnce();
+            return SeedProcess.start(model, builder);
+        }
     }
 
     private static synchronized void setUpOnce() throws IOException, InterruptedException {
-        if (ready) {
+        if (ready && wineserverRuns()) {
             return;
         }
         long started = System.nanoTime();
@@ -73,6 +85,11 @@ public final class Wine {
         System.out.printf("seeds: build %d ms, %s %d ms%n", millis(built - started),
                 fresh ? "new Wine prefix" : "wineserver on the kept prefix", millis(prefixed - built));
         ready = true;
+    }
+
+    /** Whether a wineserver serves the prefix: {@code wineserver -k0} signals nothing and fails when none runs. */
+    private static boolean wineserverRuns() throws IOException, InterruptedException {
+        return run(List.of(wineserver().toString(), "-k0"), 1) == 0;
     }
 
     /**

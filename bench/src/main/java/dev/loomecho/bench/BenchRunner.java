@@ -53,10 +53,18 @@ public final class BenchRunner {
     static final Placement PINNED = new Placement("pinned", "1", "0", "latest");
     static final Placement UNPINNED = new Placement("unpinned", "0,1", "0,1", "latest-unpinned");
     private static final int PORT = 7100;
+    /** The TLS listener of every server that has one: ours beside the plain one, Netty's likewise. */
+    private static final int TLS_PORT = 7101;
     static final String PEER = "netty-epoll";
     private static final List<String> ENGINES = List.of("virtual", "platform", "completion", "future", "selector");
+    private static final List<String> TLS_ENGINES = List.of("virtual", "platform", "selector");
+    private static final Path TLS_DIR = Path.of("bench/target/tls");
+    private static final Path KEY_STORE = TLS_DIR.resolve("server.p12");
+    private static final Path CERTIFICATE = TLS_DIR.resolve("server.pem");
+    private static final String KEY_STORE_PASSWORD = "loom-echo-bench";
 
-    record Server(String name, List<String> command, List<String> jcmd) {
+    /** @param tls whether it has a TLS listener on {@link #TLS_PORT} */
+    record Server(String name, List<String> command, List<String> jcmd, boolean tls) {
     }
 
     /** An engine again under another name, with extra JVM options: {@code NAME:ENGINE:OPTIONS}. */
@@ -76,8 +84,12 @@ public final class BenchRunner {
     /**
      * @param unit what one "message" is in this scenario, for the per-message columns
      * @param churn whether it needs the thread driver (the selector driver does not churn)
+     * @param tls whether it runs over TLS (the thread driver, the servers with a TLS listener only)
      */
-    record Scenario(String name, String metric, String unit, boolean churn, List<String> loadArgs) {
+    record Scenario(String name, String metric, String unit, boolean churn, List<String> loadArgs, boolean tls) {
+        Scenario(String name, String metric, String unit, boolean churn, List<String> loadArgs) {
+            this(name, metric, unit, churn, loadArgs, false);
+        }
     }
 
     /** One scenario against one server in one round: the client's result and the server's /proc difference. */
@@ -216,8 +228,9 @@ public final class BenchRunner {
         // Netty gets the same JVM-wide options (e.g. object-header layout), but not preview: it has no use for it.
         List<String> netty = new ArrayList<>(jvmOptions.stream().filter(o -> !o.equals("--enable-preview")).toList());
         netty.addAll(List.of("-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", serverJava.pathOf(benchJar),
-                NettyEchoServer.class.getName(), String.valueOf(PORT)));
-        servers.add(new Server(PEER, serverJava.with(netty), serverJava.jcmd()));
+                NettyEchoServer.class.getName(), String.valueOf(PORT), String.valueOf(TLS_PORT),
+                serverJava.pathOf(KEY_STORE), KEY_STORE_PASSWORD));
+        servers.add(new Server(PEER, serverJava.with(netty), serverJava.jcmd(), true));
         // Netty always runs (every ratio is to it), and so does every variant: each was asked for by name.
         List<String> variantNames = variants.stream().map(Variant::name).toList();
         return servers.stream().filter(s -> only.isEmpty() || only.contains(s.name()) || s.name().equals(PEER)
@@ -229,7 +242,12 @@ public final class BenchRunner {
         options.addAll(extraOptions);
         options.addAll(List.of("-Xmx1g", "-jar", jar, "serve", "--port", String.valueOf(PORT),
                 "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
-        return new Server(name, serverJava.with(options), serverJava.jcmd());
+        boolean tls = TLS_ENGINES.contains(engine);
+        if (tls) {
+            options.addAll(List.of("--tls-port", String.valueOf(TLS_PORT), "--tls-keystore", serverJava.pathOf(KEY_STORE),
+                    "--tls-keystore-password", KEY_STORE_PASSWORD));
+        }
+        return new Server(name, serverJava.with(options), serverJava.jcmd(), tls);
     }
 
     /** The servers' JVM options for the report: ./run.sh's, the variants', and the java they run on if not ours. */
@@ -257,12 +275,40 @@ public final class BenchRunner {
                 new Scenario("50 conns x 64 B, 16 pipelined", "msgsPerSec", "message", false,
                         List.of("-c", "50", "-s", "64", "--pipeline", "16", "-d", seconds)),
                 new Scenario("connect-echo-close churn (50 clients)", "connectionsPerSec", "connection", true,
-                        List.of("-c", "50", "-s", "64", "--churn", "-d", seconds)));
+                        List.of("-c", "50", "-s", "64", "--churn", "-d", seconds)),
+                new Scenario("TLS 1.3: 100 conns x 1 KiB", "msgsPerSec", "message", false,
+                        List.of("-c", "100", "-s", "1024", "-d", seconds), true),
+                new Scenario("TLS 1.3: a handshake per connection, churn (50 clients)", "connectionsPerSec", "handshake",
+                        true, List.of("-c", "50", "-s", "64", "--churn", "-d", seconds), true));
+    }
+
+    /**
+     * One key and certificate for every TLS server, made with the JDK's keytool (EC P-256, as loom-echo's
+     * generated ones): a PKCS#12 store the servers serve, and its certificate in PEM, which the client trusts.
+     */
+    private static void prepareTls() throws IOException, InterruptedException {
+        Files.createDirectories(TLS_DIR);
+        Files.deleteIfExists(KEY_STORE);
+        Path keytool = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("keytool");
+        run(List.of(keytool.toString(), "-genkeypair", "-keystore", KEY_STORE.toString(), "-storetype", "PKCS12",
+                "-storepass", KEY_STORE_PASSWORD, "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2"));
+        run(List.of(keytool.toString(), "-exportcert", "-rfc", "-keystore", KEY_STORE.toString(), "-storepass",
+                KEY_STORE_PASSWORD, "-alias", "server", "-file", CERTIFICATE.toString()));
+    }
+
+    private static void run(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+        }
     }
 
     private void run() throws Exception {
         requireFile(productJar, "run ./run.sh bench, which builds it");
         requireFile(benchJar, "run ./run.sh bench, which builds it");
+        prepareTls();
         List<Server> servers = servers();
         List<Scenario> scenarios = throughputScenarios();
         List<Run> runs = new ArrayList<>();
@@ -271,12 +317,15 @@ public final class BenchRunner {
             for (Server server : servers) {
                 log("%s round %d/%d: %s", placement.name(), round, rounds, server.name());
                 try (ServerProcess process = ServerProcess.start(server, placement)) {
-                    warmUp();
+                    warmUp(server.tls());
                     for (Scenario scenario : scenarios) {
+                        if (scenario.tls() && !server.tls()) {
+                            continue; // completion and future have no TLS listener
+                        }
                         ProcStats.Sample before = process.proc().sample();
                         ProcStats.CoreSample serverCore = ProcStats.cores(placement.serverCpus());
                         ProcStats.CoreSample clientCore = ProcStats.cores(placement.clientCpus());
-                        Map<String, Double> values = load(scenario.churn(), scenario.loadArgs());
+                        Map<String, Double> values = load(scenario.churn(), scenario.tls(), scenario.loadArgs());
                         Run run = new Run(round, server, scenario, values, process.proc().sample().minus(before),
                                 ProcStats.cores(placement.serverCpus()).busySince(serverCore),
                                 ProcStats.cores(placement.clientCpus()).busySince(clientCore));
@@ -309,18 +358,29 @@ public final class BenchRunner {
                 took.toSeconds());
     }
 
-    /** JIT warm-up, not reported: steady traffic, then connections opened and closed (the accept path). */
-    private void warmUp() throws IOException, InterruptedException {
+    /**
+     * JIT warm-up, not reported: steady traffic, then connections opened and closed (the accept path);
+     * over TLS too when the server has it (the handshake and record paths).
+     */
+    private void warmUp(boolean tls) throws IOException, InterruptedException {
         String seconds = quick ? "1s" : "3s";
-        load(false, List.of("-c", "50", "-s", "256", "-d", seconds));
-        load(true, List.of("-c", "50", "-s", "64", "--churn", "-d", seconds));
+        load(false, false, List.of("-c", "50", "-s", "256", "-d", seconds));
+        load(true, false, List.of("-c", "50", "-s", "64", "--churn", "-d", seconds));
+        if (tls) {
+            load(false, true, List.of("-c", "50", "-s", "256", "-d", seconds));
+            load(true, true, List.of("-c", "20", "-s", "64", "--churn", "-d", seconds));
+        }
     }
 
     /** Starts the load generator in its own pinned JVM and returns its JSON result as numbers. */
-    private Map<String, Double> load(boolean churn, List<String> args) throws IOException, InterruptedException {
+    private Map<String, Double> load(boolean churn, boolean tls, List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("taskset", "-c", placement.clientCpus(), java.toString(),
-                "-Xmx2g", "-jar", productJar.toString(), "load", "--port", String.valueOf(PORT), "--json",
-                "--driver", churn ? "threads" : client));
+                "-Xmx2g", "-jar", productJar.toString(), "load", "--port", String.valueOf(tls ? TLS_PORT : PORT), "--json",
+                // the selector driver speaks plain TCP only
+                "--driver", churn || tls ? "threads" : client));
+        if (tls) {
+            command.addAll(List.of("--tls-ca", CERTIFICATE.toString()));
+        }
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String output = new String(process.getInputStream().readAllBytes());
@@ -349,7 +409,7 @@ public final class BenchRunner {
      */
     private IdleFootprint measureIdle(Server server) throws Exception {
         try (ServerProcess process = ServerProcess.start(server, placement)) {
-            warmUp();
+            warmUp(false);
             long heapBefore = process.usedHeapAfterGc();
             long rssBefore = process.proc().rssBytes();
             long threadsBefore = process.proc().threads();

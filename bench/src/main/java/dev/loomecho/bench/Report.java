@@ -32,7 +32,8 @@ record Report(List<Server> servers, List<Scenario> scenarios, List<Run> runs, Ma
                 Method: %d alternating round(s); in each round every server runs in turn as its own JVM \
                 pinned to CPU 1 (`taskset -c 1`), is warmed up for a few seconds, then takes each scenario \
                 from the load generator (`loom-echo load --driver %s`, every echoed byte verified; the churn \
-                scenario uses `--driver threads`) in a second JVM pinned to CPU 0. Server and client get one \
+                and TLS scenarios use `--driver threads`, the TLS ones with `--tls-ca`, against the servers \
+                with a TLS listener, all serving one EC P-256 key made with keytool) in a second JVM pinned to CPU 0. Server and client get one \
                 core each. Around each scenario the server's CPU time (user + system, `/proc/PID/stat`) and \
                 context switches (`/proc/PID/task/*/status`) are read; **CPU µs per message** is the \
                 difference divided by the messages echoed — the figure that ranks servers even when the \
