@@ -99,8 +99,8 @@ class RunScriptIT {
             run.toHandle().destroy(); // SIGTERM, as `kill $!` sends it
             assertTrue(run.waitFor(20, TimeUnit.SECONDS), "run.sh did not end on SIGTERM");
             assertEquals(143, run.exitValue(), output.getNow("(its output is still open)"));
-            long maven = build;
-            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(maven).map(p -> !p.isAlive()).orElse(true));
+            long mavenPid = build;
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(mavenPid).map(p -> !p.isAlive()).orElse(true));
         } finally {
             ProcessHandle.of(build).ifPresent(ProcessHandle::destroyForcibly); // a build left running, were it so
             run.destroyForcibly();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.tls.CertificateAuthority;
-import dev.loomecho.tls.HeldCertificate;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -35,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code serve}'s start, as a process: {@code /ready} until the start is complete, and a signal that
  * comes while it starts or while it drains. A named pipe (FIFO) holds the start at a known point: the
- * server blocks reading a key file from it, or writing {@code --tls-ca-out} into it, until the test says.
+ * server blocks reading {@code --tls-client-ca} from it, or writing {@code --tls-ca-out} into it, until the test says.
  */
 @Timeout(120)
 class ServeStartTest {
@@ -68,20 +67,21 @@ class ServeStartTest {
 
     @Test
     void aSignalWhileTheServerStartsStopsItOnceStartedAndExitsZero() throws Exception {
-        HeldCertificate served = CertificateAuthority.generate().issueServerCertificate(CertificateAuthority.LOCAL_NAMES);
-        served.writePem(dir, "server");
-        Path certificate = fifo("chain.pem");
-        // Open for reading and writing: the server's open for reading then needs no other writer, and reads
-        // wait until this channel writes and closes.
-        try (FileChannel pipe = FileChannel.open(certificate, StandardOpenOption.READ, StandardOpenOption.WRITE);
-             ChildServer server = ChildServer.start(0, "--tls-port", "0", "--tls-cert", certificate.toString(),
-                     "--tls-key", dir.resolve("server-key.pem").toString())) {
-            Path opened = certificate.toRealPath(); // what /proc/PID/fd links to
-            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> hasOpen(server.pid(), opened));
-            server.terminate(); // the server is reading its certificate: it has not started yet
+        String clientCa = CertificateAuthority.generate().certificatePem();
+        Path authorities = fifo("client-ca.pem");
+        // Open for reading and writing: the server's open for reading then needs no other writer, and its
+        // reads wait until this channel writes and closes.
+        try (FileChannel pipe = FileChannel.open(authorities, StandardOpenOption.READ, StandardOpenOption.WRITE);
+             ChildServer server = ChildServer.start(0, "--tls-port", "0", "--tls-client-auth", "want",
+                     "--tls-client-ca", authorities.toString())) {
+            Path opened = authorities.toRealPath(); // what /proc/PID/fd links to
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> !alive(server.pid()) || hasOpen(server.pid(), opened));
+            assertTrue(alive(server.pid()), "the server did not wait for its client CA file:\n" + server.output());
+            server.terminate(); // the server is reading its configuration: it has not started yet
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> server.output().contains("SIGTERM received") || !alive(server.pid()));
-            pipe.write(ByteBuffer.wrap(served.certificatePem().getBytes(StandardCharsets.US_ASCII)));
+            pipe.write(ByteBuffer.wrap(clientCa.getBytes(StandardCharsets.US_ASCII)));
             pipe.close();
 
             assertEquals(0, server.awaitExit(), "a SIGTERM during the start is a clean stop too:\n" + server.output());

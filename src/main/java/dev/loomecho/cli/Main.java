@@ -80,10 +80,10 @@ public final class Main implements Callable<Integer> {
      */
     private static void refuseOptionsBeforeACommand(CommandLine.ParseResult parsed) {
         // The strategy is the subcommands' too (picocli passes it on), and call() runs serve through it.
-        if (parsed.commandSpec().userObject() instanceof Main main && parsed.hasSubcommand()
-                && !main.serveArguments.isEmpty()) {
+        // The parse result's own list: picocli leaves @Unmatched empty when the command is help.
+        if (parsed.commandSpec().userObject() instanceof Main && parsed.hasSubcommand() && !parsed.unmatched().isEmpty()) {
             String command = parsed.subcommand().commandSpec().name();
-            String options = String.join(" ", main.serveArguments);
+            String options = String.join(" ", parsed.unmatched());
             throw new ParameterException(parsed.commandSpec().commandLine(), "'" + options + "' comes before the command '"
                     + command + "': options go after their command, as in 'loom-echo " + command + " " + options + "'");
         }
