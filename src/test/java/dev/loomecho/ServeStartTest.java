@@ -89,7 +89,7 @@ class ServeStartTest {
                     server.output());
             List<String> stopped = stoppedLines(server);
             assertEquals(1, stopped.size(), server.output());
-            assertTrue(stopped.getFirst().matches("loom-echo stopped on SIGTERM during start after \\d+m?s: no connection was open"),
+            assertTrue(stopped.getFirst().matches("loom-echo stopped on SIGTERM after \\d+m?s: no connection was open"),
                     stopped.getFirst());
         }
     }

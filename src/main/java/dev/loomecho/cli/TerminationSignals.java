@@ -27,7 +27,6 @@ final class TerminationSignals implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final List<Runnable> uninstall = new ArrayList<>();
     private String firstSignal; // guarded by lock; null until a signal arrives
-    private boolean duringStart; // guarded by lock: the first signal came before the server had started
     private EchoServer server; // guarded by lock; null until started
 
     private TerminationSignals() {
@@ -69,11 +68,11 @@ final class TerminationSignals implements AutoCloseable {
         }
     }
 
-    /** What stopped the server, for the "stopped" line: {@code SIGTERM}, {@code SIGINT during start}, ... */
+    /** What stopped the server, for the "stopped" line: {@code SIGTERM}, {@code SIGINT}, {@code shutdown}. */
     String stoppedBy() {
         lock.lock();
         try {
-            return firstSignal == null ? "close" : firstSignal + (duringStart ? " during start" : "");
+            return firstSignal == null ? "close" : firstSignal;
         } finally {
             lock.unlock();
         }
@@ -87,7 +86,6 @@ final class TerminationSignals implements AutoCloseable {
             first = firstSignal;
             if (first == null) {
                 firstSignal = signal;
-                duringStart = server == null;
             }
             toClose = server;
         } finally {
