@@ -43,7 +43,8 @@ import java.util.regex.Pattern;
  * and its read-buffer memory is read from {@code /metrics}. After the load the soak waits for the server
  * to settle, then reports. The RSS at the end is reported, not judged: the JVM keeps the heap it has
  * committed (G1 returns it only after a periodic or full GC), while the buffer memory, which the server
- * itself controls, must be back. It exits 1 if any echo was wrong or a resource did not come back: descriptors
+ * itself controls, must be back. So the RSS is read once more after one full GC ({@code jcmd PID GC.run}):
+ * what is left above the start then is what no GC gives back (code cache, metaspace, malloc arenas). It exits 1 if any echo was wrong or a resource did not come back: descriptors
  * above their start (+2, the scrape's own connection), threads above their start (+10, the JVM's own
  * compiler and GC threads, started on demand), buffers still in use or more than 4 MiB still pooled, or
  * an RSS peak more than 200 MiB over the start. Every loop is bounded by the duration; fewer than 1,000 sockets are open
@@ -171,6 +172,8 @@ public final class Soak {
         volatile long start;
         volatile long peak;
         volatile long end;
+        /** After one full GC that the soak asks for once the load has ended (RSS only). */
+        volatile long afterGc;
 
         void sample(long value) {
             peak = Math.max(peak, value);
@@ -217,6 +220,7 @@ public final class Soak {
                 worker.join(TimeUnit.SECONDS.toMillis(30));
             }
             rss.end = proc.rssBytes();
+            rss.afterGc = rssAfterFullGc(server.pid(), proc);
             fds.end = openFiles(server.pid());
             threads.end = proc.threads();
             Map<String, Long> metrics = metrics();
@@ -453,6 +457,25 @@ public final class Soak {
     }
 
     /** The "Total: reserved=..., committed=..." line of {@code jcmd PID VM.native_memory summary}. */
+    /** A full GC lets G1 shrink the heap it committed; its uncommit follows the GC, so wait for the RSS to settle. */
+    private long rssAfterFullGc(long pid, ProcStats proc) throws IOException, InterruptedException {
+        Process gc = new ProcessBuilder(java.resolveSibling("jcmd").toString(), String.valueOf(pid), "GC.run")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!gc.waitFor(30, TimeUnit.SECONDS)) {
+            gc.destroyForcibly();
+        }
+        long rss = proc.rssBytes();
+        for (int i = 0; i < 20; i++) { // at most 5 s: until two readings 250 ms apart agree within 1 MiB
+            Thread.sleep(250);
+            long next = proc.rssBytes();
+            if (Math.abs(next - rss) < (1 << 20)) {
+                return next;
+            }
+            rss = next;
+        }
+        return rss;
+    }
+
     private String nmtTotal(long pid) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(java.resolveSibling("jcmd").toString(), String.valueOf(pid),
                 "VM.native_memory", "summary").redirectErrorStream(true).start();
@@ -468,17 +491,17 @@ public final class Soak {
                 + "server idle timeout %ds, default JVM options%s; end = %ds after the load stopped.%n%n",
                 duration.toSeconds(), duration.toSeconds(), IDLE_TIMEOUT.toSeconds(),
                 results.isEmpty() || results.get(0).nmtStart().isEmpty() ? "" : " plus NMT", SETTLE.toSeconds()));
-        md.append("| engine | verified echoes | wrong | cut short | resets | idle closed | flooders closed | RSS start / peak / end "
+        md.append("| engine | verified echoes | wrong | cut short | resets | idle closed | flooders closed | RSS start / peak / end / after a full GC "
                 + "| NMT start / end | buffers peak / in use at end / pooled at end | allocation failures "
                 + "| fds start / peak / end | threads start / peak / end | result |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Result r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %,d | %,d | %,d | %,d | %,d | %,d | %s / %s / %s | %s | %s / %s / %s | %,d "
+            md.append(String.format(Locale.ROOT, "| %s | %,d | %,d | %,d | %,d | %,d | %,d | %s / %s / %s / %s | %s | %s / %s / %s | %,d "
                             + "| %d / %d / %d | %d / %d / %d | %s |%n",
                     r.engine(), r.counts().verified.get(), r.counts().wrong.get(), r.counts().cutShort.get(),
                     r.counts().resets.get(),
                     r.counts().idleClosed.get(), r.counts().floodersClosed.get(),
-                    mib(r.rss().start), mib(r.rss().peak), mib(r.rss().end),
+                    mib(r.rss().start), mib(r.rss().peak), mib(r.rss().end), mib(r.rss().afterGc),
                     r.nmtStart().isEmpty() ? "–" : r.nmtStart() + " / " + r.nmtEnd(),
                     mib(r.bufferPeak()), mib(r.bufferInUseEnd()), mib(r.bufferPooledEnd()), r.allocationFailures(),
                     r.fds().start, r.fds().peak, r.fds().end, r.threads().start, r.threads().peak, r.threads().end,
