@@ -20,8 +20,9 @@ final class TlsHandshake {
 
     /**
      * Completes the handshake; returns the decrypted channel, or null when it did not complete (a fault
-     * stalled it, or either side refused the other, or the peer left), the connection then closed. A
-     * failed handshake is the peer's doing: counted, logged at debug.
+     * stalled it, or either side refused the other, or the peer left, or something failed on our side),
+     * the connection then closed. A failed handshake is the peer's doing: counted, logged at debug; a
+     * failure of ours is an error, as in the echo.
      */
     // docs:begin complete
     static TlsChannel complete(Connection connection, SocketChannel channel, ServerTls tls, Connections connections) {
@@ -44,6 +45,9 @@ final class TlsHandshake {
             return null;
         } catch (InterruptedException e) {
             connection.close(); // a forced shutdown: the supervisor interrupts every connection thread
+            return null;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            connection.fail(e); // a bug, or no memory: counted and logged, and the caller still releases the buffer
             return null;
         }
     }

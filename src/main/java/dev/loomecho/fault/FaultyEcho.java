@@ -24,10 +24,11 @@ public final class FaultyEcho {
     }
 
     /**
-     * Test hook, null outside tests: run first in every faulty echo, it may throw. Bounded faults offer no
-     * way to make an echo fail unexpectedly, so this is how the conformance suite (through
-     * {@code dev.loomecho.fault.EchoFailures} in the test sources) checks that every engine logs, counts
-     * and closes on an exception its echo loop does not expect. Read only on the faulty path.
+     * Test hook, null outside tests: run first in every faulty echo and before every TLS handshake on a
+     * connection's own thread, it may throw. Bounded faults offer no way to make an echo fail unexpectedly,
+     * so this is how the tests (through {@code dev.loomecho.fault.EchoFailures} in the test sources) check
+     * that every engine logs, counts and closes on an exception its echo loop or handshake does not
+     * expect. Read only on the faulty path and once per such handshake.
      */
     static volatile Consumer<Connection> beforeEcho;
 
@@ -79,6 +80,10 @@ public final class FaultyEcho {
      * ends it, as it would a silent peer). Returns whether the handshake should go on.
      */
     public static boolean beforeHandshake(Connection connection, TlsFaults faults) throws InterruptedException {
+        Consumer<Connection> hook = beforeEcho;
+        if (hook != null) {
+            hook.accept(connection);
+        }
         if (faults.stallHandshake()) {
             awaitClose(connection);
             return false;

@@ -10,8 +10,9 @@ public final class EchoFailures {
     }
 
     /**
-     * Until closed, every faulty echo on a connection from {@code client} (the client's local address)
-     * throws an {@link IllegalStateException}, as a bug in the server would; other connections are untouched.
+     * Until closed, every faulty echo on a connection from {@code client} (the client's local address),
+     * and its TLS handshake on the blocking engines, throws an {@link IllegalStateException}, as a bug in
+     * the server would; other connections are untouched.
      */
     public static AutoCloseable failEchoesFrom(SocketAddress client) {
         FaultyEcho.beforeEcho = (Connection connection) -> {

@@ -114,6 +114,32 @@ class TlsEchoTest {
         }
     }
 
+    /**
+     * An exception the handshake does not expect (a test hook throws, as a bug would) ends that connection
+     * as an error, and its buffer goes back. Before, it escaped the connection's thread: the connection
+     * stayed open with nothing serving it until the idle timeout, uncounted, and its buffer was never
+     * returned to the pool.
+     */
+    @Test
+    void anUnexpectedFailureInTheHandshakeClosesTheConnectionCountsItAndReturnsItsBuffer() throws Exception {
+        assumeTrue(engine != Engine.SELECTOR, "the hook runs in the blocking engines' handshake (TlsHandshake)");
+        try (EchoServer server = start(); java.net.Socket raw = new java.net.Socket()) {
+            raw.bind(new java.net.InetSocketAddress(server.address().getAddress(), 0)); // its address known before it connects
+            try (AutoCloseable failing = dev.loomecho.fault.EchoFailures.failEchoesFrom(raw.getLocalSocketAddress())) {
+                raw.connect(new java.net.InetSocketAddress(server.address().getAddress(), server.tlsPort()));
+                raw.setSoTimeout(10_000);
+                assertEquals(-1, raw.getInputStream().read(), "the server closes the connection at once");
+                await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().active() == 0);
+            }
+            Stats stats = server.stats();
+            assertEquals(1, stats.errors());
+            assertEquals(0, stats.bufferBytesInUse(), "the connection's buffer went back to the pool");
+            try (TestClient tls = new TestClient(connect(server))) {
+                assertArrayEquals(new byte[] {1}, tls.echo(new byte[] {1}));
+            }
+        }
+    }
+
     @Test
     void theHandshakeDelayHoldsTheServerHelloBack() throws Exception {
         try (EchoServer server = start(TlsConfig.defaults(),
