@@ -459,11 +459,7 @@ public final class Soak {
     /** The "Total: reserved=..., committed=..." line of {@code jcmd PID VM.native_memory summary}. */
     /** A full GC lets G1 shrink the heap it committed; its uncommit follows the GC, so wait for the RSS to settle. */
     private long rssAfterFullGc(long pid, ProcStats proc) throws IOException, InterruptedException {
-        Process gc = new ProcessBuilder(java.resolveSibling("jcmd").toString(), String.valueOf(pid), "GC.run")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!gc.waitFor(30, TimeUnit.SECONDS)) {
-            gc.destroyForcibly();
-        }
+        jcmd(pid, "GC.run");
         long rss = proc.rssBytes();
         for (int i = 0; i < 20; i++) { // at most 5 s: until two readings 250 ms apart agree within 1 MiB
             Thread.sleep(250);
@@ -476,11 +472,18 @@ public final class Soak {
         return rss;
     }
 
-    private String nmtTotal(long pid) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(java.resolveSibling("jcmd").toString(), String.valueOf(pid),
-                "VM.native_memory", "summary").redirectErrorStream(true).start();
+    /** What this JDK's {@code jcmd PID COMMAND...} printed. */
+    private String jcmd(long pid, String... command) throws IOException, InterruptedException {
+        List<String> line = new ArrayList<>(List.of(java.resolveSibling("jcmd").toString(), String.valueOf(pid)));
+        line.addAll(List.of(command));
+        Process p = new ProcessBuilder(line).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());
         p.waitFor();
+        return output;
+    }
+
+    private String nmtTotal(long pid) throws IOException, InterruptedException {
+        String output = jcmd(pid, "VM.native_memory", "summary");
         Matcher total = Pattern.compile("Total: reserved=(\\d+)KB, committed=(\\d+)KB").matcher(output);
         return total.find() ? mib(Long.parseLong(total.group(2)) * 1024) + " committed" : "n/a";
     }
