@@ -1,5 +1,7 @@
 package dev.loomecho.tls;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,8 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +62,29 @@ class TlsClientsTest {
                     "-verify_hostname", "localhost", "-connect", "127.0.0.1:" + server.tlsPort());
             assertEquals(0, result.exitCode(), result.err());
             assertEquals(new String(sent, StandardCharsets.ISO_8859_1), new String(result.out(), StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    /**
+     * On every TLS engine, the selector's {@code SSLEngine} included (which injects no close-after fault to
+     * end s_client with): s_client stays until its input ends ({@code -no_ign_eof}), which comes once the
+     * whole echo is in, and takes no line of the data for a command ({@code -nocommands}: Q, R, k...).
+     */
+    @ParameterizedTest(name = "engine {0}")
+    @EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM", "SELECTOR"})
+    void opensslEchoesEveryByteValueOnEachEngineVerifyingTheServerAndItsNameWithTheExportedCa(Engine engine)
+            throws Exception {
+        byte[] sent = new byte[4 * 256];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = (byte) i; // every byte value, NULs, newlines, 'Q' and 'R' at the start of a line included
+        }
+        try (EchoServer server = start(engine, TlsConfig.defaults(), Faults.NONE)) {
+            Result result = runUntilEchoed(sent, "openssl", "s_client", "-quiet", "-no_ign_eof", "-nocommands",
+                    "-verify_return_error", "-CAfile", "ca.pem", "-verify_hostname", "localhost",
+                    "-connect", "127.0.0.1:" + server.tlsPort());
+            assertArrayEquals(sent, result.out(), result.err());
+            assertEquals(0, result.exitCode(), result.err());
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().bytesOut() == sent.length);
         }
     }
 
@@ -141,6 +170,8 @@ class TlsClientsTest {
                         while len(echoed) < len(sent) and (chunk := tls.recv(65536)):
                             echoed += chunk
                         print("echoed" if echoed == sent else "wrong echo", tls.version(), "handshake %d ms" % handshake_ms)
+            except ssl.SSLCertVerificationError as e:
+                print("SSLCertVerificationError", e.verify_message)
             except Exception as e:
                 print(type(e).__name__, e)
             """;
@@ -167,6 +198,32 @@ class TlsClientsTest {
             assertTrue(delayed.startsWith("echoed TLSv1.3 handshake "), delayed);
             long handshakeMillis = Long.parseLong(delayed.strip().replaceAll(".* handshake (\\d+) ms", "$1"));
             assertTrue(handshakeMillis >= 1490, "the handshake took " + handshakeMillis + " ms");
+        }
+    }
+
+    @Test
+    void pythonRefusesTheExpiredAndTheWrongHostCertificateEachForItsReason() throws Exception {
+        try (EchoServer server = start(TlsConfig.defaults(), Faults.NONE.withTls(TlsFaults.NONE.withCertExpired(true)))) {
+            assertEquals("SSLCertVerificationError certificate has expired", python(server).strip());
+            server.faults(Faults.NONE.withTls(TlsFaults.NONE.withCertWrongHost(true)));
+            String wrongHost = python(server).strip();
+            assertEquals("SSLCertVerificationError Hostname mismatch, certificate is not valid for 'localhost'.", wrongHost);
+            server.faults(Faults.NONE);
+            assertTrue(python(server).startsWith("echoed TLSv1.3"), "the valid certificate again");
+        }
+    }
+
+    /** The stall seen from Python: no answer to its ClientHello, then the idle timeout closes the connection. */
+    @Test
+    void pythonSeesAStalledHandshakeClosedByTheIdleTimeout() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).tls(TlsConfig.defaults())
+                .faults(Faults.NONE.withTls(TlsFaults.NONE.withStallHandshake(true)))
+                .idleTimeout(Duration.ofSeconds(1)).drainTimeout(Duration.ZERO).start()) {
+            Files.writeString(dir.resolve("ca.pem"), server.tls().caCertificatePem());
+            String closed = python(server, "--timeout", "30");
+            // the ClientHello lies unread in the server's socket, so its close is a reset (an EOF were it read)
+            assertTrue(closed.startsWith("ConnectionResetError") || closed.startsWith("SSLEOFError"), closed);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().idleClosed() == 1);
         }
     }
 
@@ -243,29 +300,72 @@ class TlsClientsTest {
 
     /** Runs {@code command} in the temporary directory with {@code input} on its stdin, bounded to 60 s. */
     private Result run(byte[] input, String... command) throws IOException, InterruptedException {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).start();
-        } catch (IOException missing) {
-            return fail(command[0] + " is needed by the TLS client tests (.ci/run installs it): " + missing.getMessage());
-        }
+        Process process = start(command);
+        CompletableFuture<String> err = stderr(process);
         try (var stdin = process.getOutputStream()) {
             stdin.write(input);
         }
-        var err = process.getErrorStream();
-        var errText = new java.util.concurrent.CompletableFuture<String>();
+        byte[] out = process.getInputStream().readAllBytes();
+        return finish(process, out, err, command);
+    }
+
+    /**
+     * Runs {@code command} with {@code input} on its stdin, which stays open until as many bytes as it holds
+     * have come out (at most 60 s), then ends; returns everything it printed.
+     */
+    private Result runUntilEchoed(byte[] input, String... command) throws IOException, InterruptedException {
+        Process process = start(command);
+        CompletableFuture<String> err = stderr(process);
+        process.getOutputStream().write(input);
+        process.getOutputStream().flush();
+        CompletableFuture<byte[]> echoed = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {
-                errText.complete(new String(err.readAllBytes(), StandardCharsets.UTF_8));
+                echoed.complete(process.getInputStream().readNBytes(input.length));
             } catch (IOException e) {
-                errText.complete("(stderr lost: " + e + ")");
+                echoed.completeExceptionally(e);
             }
         });
-        byte[] out = process.getInputStream().readAllBytes();
+        byte[] first;
+        try {
+            first = echoed.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            process.destroyForcibly();
+            return fail(String.join(" ", command) + ": no whole echo within 60 s (" + e + ")\n" + err.join());
+        }
+        process.getOutputStream().close(); // the end of its input: now it closes the connection and exits
+        byte[] rest = process.getInputStream().readAllBytes(); // nothing, unless something came back twice
+        byte[] out = Arrays.copyOf(first, first.length + rest.length);
+        System.arraycopy(rest, 0, out, first.length, rest.length);
+        return finish(process, out, err, command);
+    }
+
+    private Process start(String... command) {
+        try {
+            return new ProcessBuilder(command).directory(dir.toFile()).start();
+        } catch (IOException missing) {
+            return fail(command[0] + " is needed by the TLS client tests (.ci/run installs it): " + missing.getMessage());
+        }
+    }
+
+    private static CompletableFuture<String> stderr(Process process) {
+        CompletableFuture<String> text = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                text.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                text.complete("(stderr lost: " + e + ")");
+            }
+        });
+        return text;
+    }
+
+    private static Result finish(Process process, byte[] out, CompletableFuture<String> err, String... command)
+            throws InterruptedException {
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             fail(String.join(" ", command) + " did not finish in 60 s");
         }
-        return new Result(process.exitValue(), out, errText.join());
+        return new Result(process.exitValue(), out, err.join());
     }
 }

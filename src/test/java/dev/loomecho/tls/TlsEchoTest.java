@@ -4,6 +4,7 @@ import static dev.loomecho.tls.GeneratedCertificatesTest.cause;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -12,14 +13,19 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
 import dev.loomecho.Stats;
 import dev.loomecho.TestClient;
+import dev.loomecho.ThreadDumps;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.TlsFaults;
 import java.io.IOException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
@@ -151,6 +157,111 @@ class TlsEchoTest {
             assertThrows(IOException.class, socket::startHandshake, "the idle timeout closed it");
             await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().idleClosed() == 1);
             assertEquals(0, server.stats().tls().handshakeFailures(), "a stall the server made is no failed handshake");
+        }
+    }
+
+    /**
+     * A client that opens TCP and never sends its ClientHello, or sends part of one and stops, is an idle
+     * peer like any other: the idle timeout closes it on every engine (the selector's reactor included),
+     * it counts as idle, not as a failed handshake, and it leaves no thread or buffer behind.
+     */
+    @Test
+    void aClientThatNeverFinishesItsClientHelloIsClosedByTheIdleTimeoutAndLeavesNothingHeld() throws Exception {
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).tls(TlsConfig.defaults())
+                .idleTimeout(Duration.ofMillis(500)).drainTimeout(Duration.ZERO).start();
+             TestClient silent = new TestClient(server.tlsAddress());
+             TestClient partial = new TestClient(server.tlsAddress())) {
+            partial.send(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}); // a record header announcing 512 bytes, then 1
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().tls().active() == 2);
+            long started = System.nanoTime();
+            assertEquals(-1, silent.read(), "the server closes the silent connection");
+            assertEquals(-1, partial.read(), "and the one whose ClientHello never ends");
+            long waitedMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+            assertTrue(waitedMillis >= 300, "closed after " + waitedMillis + " ms, well before the 500 ms timeout");
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().idleClosed() == 2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().bufferBytesInUse() == 0
+                    && ThreadDumps.countThreadsNamed("loom-echo-conn-") == 0);
+            Stats stats = server.stats();
+            assertEquals(0, stats.tls().active());
+            assertEquals(0, stats.tls().handshakeFailures(), "an idle peer, not a failed handshake");
+            assertEquals(0, stats.errors());
+            try (TestClient tls = new TestClient(connect(server))) {
+                assertArrayEquals(new byte[] {0, 1}, tls.echo(new byte[] {0, 1}), "and the listener serves on");
+            }
+        }
+    }
+
+    /**
+     * Bytes that are no ClientHello — plain HTTP, NULs, noise, a record too large for TLS, a handshake
+     * message of no known type — fail that one handshake each, counted as such and not as a server error,
+     * while a TLS connection in the middle of a bulk echo on the same server carries on unharmed.
+     */
+    @Test
+    void garbageInsteadOfAClientHelloFailsOnlyThatHandshake() throws Exception {
+        byte[] tooLarge = new byte[1024];
+        System.arraycopy(new byte[] {0x16, 0x03, 0x01, (byte) 0xff, (byte) 0xff}, 0, tooLarge, 0, 5);
+        List<byte[]> garbage = List.of(
+                "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+                new byte[16 * 1024],
+                TestClient.randomBytes(16 * 1024, 42),
+                tooLarge,
+                new byte[] {0x16, 0x03, 0x01, 0x00, 0x04, 99, 0x00, 0x00, 0x00});
+        try (EchoServer server = start(); TestClient busy = new TestClient(connect(server))) {
+            byte[] bulk = TestClient.randomBytes(1024 * 1024, 7);
+            bulk[0] = 0;
+            CompletableFuture<Void> sending = busy.sendInBackground(bulk); // unread echo: the server is held mid-stream
+            for (int i = 0; i < garbage.size(); i++) {
+                try (TestClient junk = new TestClient(server.tlsAddress())) {
+                    junk.send(garbage.get(i));
+                    junk.readToEnd(); // an alert, then the close
+                } catch (SocketException resetWithJunkUnread) {
+                    // the server closed with some of the junk unread, so the kernel reset: the close is what counts
+                }
+                int failures = i + 1;
+                await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().handshakeFailures() == failures);
+            }
+            assertArrayEquals(bulk, busy.readExactly(bulk.length), "the other connection's echo, every byte");
+            sending.join();
+            assertArrayEquals(new byte[] {0, 9, 0}, busy.echo(new byte[] {0, 9, 0}));
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().active() == 1);
+            assertEquals(0, server.stats().errors(), "the peers' doing, not the server's");
+        }
+    }
+
+    @Test
+    void aHandshakeDelayLongerThanTheIdleTimeoutIsNotTakenForIdleness() throws Exception {
+        assumeTrue(engine.faultSupport() != Engine.FaultSupport.NONE, "the " + engine.cliName() + " engine injects no faults");
+        try (EchoServer server = EchoServer.builder().port(0).engine(engine).tls(TlsConfig.defaults())
+                .faults(Faults.NONE.withTls(TlsFaults.NONE.withHandshakeDelay(Duration.ofMillis(1200))))
+                .idleTimeout(Duration.ofMillis(300)).drainTimeout(Duration.ZERO).start()) {
+            long started = System.nanoTime();
+            try (SSLSocket socket = connect(server)) {
+                long millis = (System.nanoTime() - started) / 1_000_000;
+                assertTrue(millis >= 1190, "the handshake took " + millis + " ms");
+                assertArrayEquals(new byte[] {3, 0}, new TestClient(socket).echo(new byte[] {3, 0}));
+            }
+            assertEquals(0, server.stats().tls().idleClosed(), "the server's own delay is progress");
+        }
+    }
+
+    /**
+     * TLS 1.2 lets a client renegotiate on an open connection: a new handshake inside the session, between
+     * echoes. The blocking engines' {@code SSLSocket} does it unseen; the reactor's state machine must take
+     * handshake messages after it thought the handshake done.
+     */
+    @Test
+    void aTls12ClientThatRenegotiatesMidStreamKeepsItsEcho() throws Exception {
+        try (EchoServer server = start(TlsConfig.builder().protocols("TLSv1.2").build(), Faults.NONE);
+             SSLSocket socket = connect(server)) {
+            TestClient client = new TestClient(socket);
+            byte[] before = TestClient.randomBytes(100_000, 1);
+            assertArrayEquals(before, client.echo(before));
+            byte[] firstSession = socket.getSession().getId();
+            socket.getSession().invalidate(); // a full handshake, not an abbreviated one
+            socket.startHandshake();
+            byte[] after = TestClient.randomBytes(100_000, 2);
+            assertArrayEquals(after, client.echo(after));
+            assertFalse(Arrays.equals(firstSession, socket.getSession().getId()), "a new session");
         }
     }
 
