@@ -11,18 +11,17 @@ import dev.loomecho.EchoServer;
 import dev.loomecho.Engine;
 import dev.loomecho.fault.Faults;
 import dev.loomecho.fault.TlsFaults;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,6 +84,41 @@ class TlsClientsTest {
             assertArrayEquals(sent, result.out(), result.err());
             assertEquals(0, result.exitCode(), result.err());
             await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().bytesOut() == sent.length);
+        }
+    }
+
+    /**
+     * A new handshake inside an open connection: TLS 1.2's renegotiation, TLS 1.3's key update (asking the
+     * server to update its keys too). The SSLSocket handles them unseen; the reactor's state machine must
+     * take handshake messages after it thought the handshake done. s_client's commands R and K start them.
+     */
+    @ParameterizedTest(name = "engine {0}")
+    @EnumSource(value = Engine.class, names = {"VIRTUAL", "PLATFORM", "SELECTOR"})
+    void opensslRenegotiatesInTls12AndUpdatesKeysInTls13MidStreamAndTheEchoGoesOn(Engine engine) throws Exception {
+        try (EchoServer server = start(engine, TlsConfig.builder().protocols("TLSv1.2").build(), Faults.NONE);
+             Interactive client = new Interactive("openssl", "s_client", "-quiet", "-no_ign_eof", "-verify_return_error",
+                     "-CAfile", "ca.pem", "-connect", "127.0.0.1:" + server.tlsPort())) {
+            client.send("before\0\n");
+            client.awaitOutput("before\0\n");
+            client.send("R\n"); // a command, not data: s_client renegotiates
+            client.awaitError("RENEGOTIATING");
+            client.send("after\0\n");
+            client.awaitOutput("before\0\nafter\0\n");
+            Result result = client.end();
+            assertEquals(0, result.exitCode(), result.err());
+            assertEquals(4, result.err().split("verify return:1", -1).length - 1,
+                    "the server's chain of two verified in each of two full handshakes:\n" + result.err());
+        }
+        try (EchoServer server = start(engine, TlsConfig.defaults(), Faults.NONE);
+             Interactive client = new Interactive("openssl", "s_client", "-quiet", "-no_ign_eof", "-verify_return_error",
+                     "-CAfile", "ca.pem", "-connect", "127.0.0.1:" + server.tlsPort())) {
+            client.send("before\n");
+            client.awaitOutput("before\n");
+            client.send("K\n"); // KeyUpdate, update_requested: the server must answer with its own
+            client.awaitError("KEYUPDATE");
+            client.send("after\n");
+            client.awaitOutput("before\nafter\n");
+            assertEquals(0, client.end().exitCode());
         }
     }
 
@@ -314,30 +348,92 @@ class TlsClientsTest {
      * have come out (at most 60 s), then ends; returns everything it printed.
      */
     private Result runUntilEchoed(byte[] input, String... command) throws IOException, InterruptedException {
-        Process process = start(command);
-        CompletableFuture<String> err = stderr(process);
-        process.getOutputStream().write(input);
-        process.getOutputStream().flush();
-        CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
-            try {
-                echoed.complete(process.getInputStream().readNBytes(input.length));
-            } catch (IOException e) {
-                echoed.completeExceptionally(e);
-            }
-        });
-        byte[] first;
-        try {
-            first = echoed.get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            process.destroyForcibly();
-            return fail(String.join(" ", command) + ": no whole echo within 60 s (" + e + ")\n" + err.join());
+        try (Interactive client = new Interactive(command)) {
+            client.send(input);
+            client.awaitOutput(input);
+            return client.end();
         }
-        process.getOutputStream().close(); // the end of its input: now it closes the connection and exits
-        byte[] rest = process.getInputStream().readAllBytes(); // nothing, unless something came back twice
-        byte[] out = Arrays.copyOf(first, first.length + rest.length);
-        System.arraycopy(rest, 0, out, first.length, rest.length);
-        return finish(process, out, err, command);
+    }
+
+    /** A client process held open: what goes to its stdin is up to the test, its output gathers as it comes. */
+    private final class Interactive implements AutoCloseable {
+        private final String[] command;
+        private final Process process;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        private final Thread outReader;
+        private final Thread errReader;
+
+        Interactive(String... command) {
+            this.command = command;
+            process = start(command);
+            outReader = Thread.ofVirtual().start(() -> gather(process.getInputStream(), out));
+            errReader = Thread.ofVirtual().start(() -> gather(process.getErrorStream(), err));
+        }
+
+        private static void gather(InputStream from, ByteArrayOutputStream into) {
+            byte[] chunk = new byte[8192];
+            try {
+                for (int n; (n = from.read(chunk)) >= 0; ) {
+                    synchronized (into) {
+                        into.write(chunk, 0, n);
+                    }
+                }
+            } catch (IOException ended) {
+                // the process is gone: what it printed is gathered
+            }
+        }
+
+        private static byte[] bytes(ByteArrayOutputStream stream) {
+            synchronized (stream) {
+                return stream.toByteArray();
+            }
+        }
+
+        void send(byte[] bytes) throws IOException {
+            process.getOutputStream().write(bytes);
+            process.getOutputStream().flush();
+        }
+
+        void send(String text) throws IOException {
+            send(text.getBytes(StandardCharsets.ISO_8859_1));
+        }
+
+        /** Waits (at most 60 s) until stdout holds as many bytes as {@code expected}, then requires them equal. */
+        void awaitOutput(byte[] expected) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> bytes(out).length >= expected.length || !process.isAlive());
+            assertArrayEquals(expected, bytes(out), () -> String.join(" ", command) + ":\n" + errText());
+        }
+
+        void awaitOutput(String expected) {
+            awaitOutput(expected.getBytes(StandardCharsets.ISO_8859_1));
+        }
+
+        /** Waits (at most 60 s) until stderr says {@code text}. */
+        void awaitError(String text) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> errText().contains(text) || !process.isAlive());
+            assertTrue(errText().contains(text), () -> "no \"" + text + "\" from " + String.join(" ", command) + ":\n" + errText());
+        }
+
+        private String errText() {
+            return new String(bytes(err), StandardCharsets.UTF_8);
+        }
+
+        /** Ends its input, which ends it; returns its exit code and everything it printed. */
+        Result end() throws IOException, InterruptedException {
+            process.getOutputStream().close();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                fail(String.join(" ", command) + " did not finish in 60 s");
+            }
+            outReader.join(Duration.ofSeconds(10));
+            errReader.join(Duration.ofSeconds(10));
+            return new Result(process.exitValue(), bytes(out), errText());
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly(); // nothing, if end() came first
+        }
     }
 
     private Process start(String... command) {

@@ -4,7 +4,6 @@ import static dev.loomecho.tls.GeneratedCertificatesTest.cause;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -23,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SSLHandshakeException;
@@ -241,27 +239,6 @@ class TlsEchoTest {
                 assertArrayEquals(new byte[] {3, 0}, new TestClient(socket).echo(new byte[] {3, 0}));
             }
             assertEquals(0, server.stats().tls().idleClosed(), "the server's own delay is progress");
-        }
-    }
-
-    /**
-     * TLS 1.2 lets a client renegotiate on an open connection: a new handshake inside the session, between
-     * echoes. The blocking engines' {@code SSLSocket} does it unseen; the reactor's state machine must take
-     * handshake messages after it thought the handshake done.
-     */
-    @Test
-    void aTls12ClientThatRenegotiatesMidStreamKeepsItsEcho() throws Exception {
-        try (EchoServer server = start(TlsConfig.builder().protocols("TLSv1.2").build(), Faults.NONE);
-             SSLSocket socket = connect(server)) {
-            TestClient client = new TestClient(socket);
-            byte[] before = TestClient.randomBytes(100_000, 1);
-            assertArrayEquals(before, client.echo(before));
-            byte[] firstSession = socket.getSession().getId();
-            socket.getSession().invalidate(); // a full handshake, not an abbreviated one
-            socket.startHandshake();
-            byte[] after = TestClient.randomBytes(100_000, 2);
-            assertArrayEquals(after, client.echo(after));
-            assertFalse(Arrays.equals(firstSession, socket.getSession().getId()), "a new session");
         }
     }
 
