@@ -20,8 +20,9 @@ final class TlsHandshake {
 
     /**
      * Completes the handshake; returns the decrypted channel, or null when it did not complete (a fault
-     * stalled it, or either side refused the other, or the peer left), the connection then closed. A
-     * failed handshake is the peer's doing: counted, logged at debug.
+     * stalled it, or either side refused the other, or the peer left, or the server failed), the
+     * connection then closed. A failed handshake is the peer's doing: counted as such, logged at debug.
+     * The server's own failure (out of memory, say) is an error of that one connection, as in the loop.
      */
     // docs:begin complete
     static TlsChannel complete(Connection connection, SocketChannel channel, ServerTls tls, Connections connections) {
@@ -44,6 +45,11 @@ final class TlsHandshake {
             return null;
         } catch (InterruptedException e) {
             connection.close(); // a forced shutdown: the supervisor interrupts every connection thread
+            return null;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // The JDK's TLS code turns exceptions into alerts but lets an Error through: uncaught, out of
+            // memory here would end the thread and leave the socket open, unanswered, until the idle timeout.
+            connection.fail(e);
             return null;
         }
     }

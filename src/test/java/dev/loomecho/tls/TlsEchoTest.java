@@ -24,6 +24,7 @@ import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
@@ -223,6 +224,32 @@ class TlsEchoTest {
             assertArrayEquals(new byte[] {0, 9, 0}, busy.echo(new byte[] {0, 9, 0}));
             await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().active() == 1);
             assertEquals(0, server.stats().errors(), "the peers' doing, not the server's");
+        }
+    }
+
+    /**
+     * Running out of memory in a handshake ends that one connection, at once, as an error, and gives its
+     * read buffer back; the next handshake succeeds. (The certificate runs out of memory when the TLS layer
+     * encodes it to send it, which the JDK lets through as the Error it is.)
+     */
+    @Test
+    void aHandshakeThatRunsOutOfMemoryEndsOnlyItsConnection() throws Exception {
+        CertificateAuthority authority = CertificateAuthority.generate();
+        HeldCertificate held = authority.issueServerCertificate(CertificateAuthority.LOCAL_NAMES);
+        AtomicBoolean outOfMemory = new AtomicBoolean(true);
+        ServerKey key = new ServerKey(held.privateKey(), List.of(new OutOfMemoryCertificate(held.certificate(), outOfMemory::get)));
+        try (EchoServer server = start(TlsConfig.builder().key(key).build(), Faults.NONE)) {
+            long started = System.nanoTime();
+            assertThrows(IOException.class, () -> JavaTlsClient.connect(authority.clientContext(), "localhost", server.tlsPort()));
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(millis < 10_000, "refused after " + millis + " ms: not at once, but by the client's 15 s read timeout?");
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().tls().active() == 0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.stats().bufferBytesInUse() == 0);
+            assertEquals(1, server.stats().tls().errors(), "the server's failure, not the peer's");
+            outOfMemory.set(false);
+            try (SSLSocket socket = JavaTlsClient.connect(authority.clientContext(), "localhost", server.tlsPort())) {
+                assertArrayEquals(new byte[] {0, 7}, new TestClient(socket).echo(new byte[] {0, 7}));
+            }
         }
     }
 
