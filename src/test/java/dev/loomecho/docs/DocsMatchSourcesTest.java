@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +22,30 @@ class DocsMatchSourcesTest {
         assertTrue(result.problems().isEmpty(), () -> result.problems().stream().map(Object::toString)
                 .collect(Collectors.joining("\n", "the docs quote code that has changed:\n",
                         "\nrun ./run.sh docs to rewrite the excerpts and line numbers it can, then review the diff")));
+    }
+
+    /**
+     * MODELS.md gives the lines of code TLS takes on each side ({@code grep -cvE '^\s*($|//|/\*|\*)' FILE}:
+     * blank and comment lines left out); they are counted again here, so a change to either side that
+     * leaves the table behind fails.
+     */
+    @Test
+    void theTlsLineCountsInModelsMatchTheSources() throws IOException {
+        String models = Files.readString(Path.of("docs/MODELS.md"));
+        Matcher thread = Pattern.compile("\\| a thread \\(`SSLSocket`\\) \\|.*\\| (\\d+) \\+ (\\d+) \\+ (\\d+) \\|").matcher(models);
+        Matcher reactor = Pattern.compile("\\| the reactor \\(`SSLEngine`\\) \\|.*\\| (\\d+) \\|").matcher(models);
+        assertTrue(thread.find() && reactor.find(), "MODELS.md's TLS table of line counts");
+        assertEquals(linesOfCode("src/main/java/dev/loomecho/engine/TlsHandshake.java"), Integer.parseInt(thread.group(2)),
+                "TlsHandshake");
+        assertEquals(linesOfCode("src/main/java/dev/loomecho/tls/TlsChannel.java"), Integer.parseInt(thread.group(3)),
+                "TlsChannel");
+        assertEquals(linesOfCode("src/main/java/dev/loomecho/engine/TlsSession.java"), Integer.parseInt(reactor.group(1)),
+                "TlsSession");
+    }
+
+    private static long linesOfCode(String file) throws IOException {
+        Pattern notCode = Pattern.compile("^\\s*($|//|/\\*|\\*).*");
+        return Files.readAllLines(Path.of(file)).stream().filter(line -> !notCode.matcher(line).matches()).count();
     }
 
     @Test
