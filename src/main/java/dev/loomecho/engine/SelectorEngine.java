@@ -34,7 +34,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * (the listener on stop, connections on idle timeout or shutdown): a registered channel's descriptor is
  * released at the selector's next select, which each such close wakes, or when the selector closes.
  * Such a close also queues the session, and the selector thread returns its buffer to the pool: the
- * closing thread cannot know whether the selector thread is reading into it at that moment.
+ * closing thread cannot know whether the selector thread is reading into it at that moment. A buffer
+ * goes back only once its connection's key is cancelled, so that the key is never selected again.
  *
  * <p>The one thread must outlive anything one connection does, running out of memory included: an
  * error while serving a connection ends that connection, never the loop.
@@ -129,7 +130,9 @@ public final class SelectorEngine implements EchoEngine {
     private void releaseBuffersClosedElsewhere() {
         Session session;
         while ((session = closedElsewhere.poll()) != null) {
-            session.readBuffer.release();
+            if (session.readBuffer != null) { // null: closed during its admission, which released it
+                session.readBuffer.release();
+            }
         }
     }
     // docs:end loop
@@ -153,7 +156,7 @@ public final class SelectorEngine implements EchoEngine {
             }
         } catch (CancelledKeyException closed) {
             // closed by the idle reaper or the shutdown between select() and now: nothing to do
-        } catch (OutOfMemoryError e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             if (key.attachment() instanceof Handler connection) {
                 connection.end(e); // ends this one connection; the loop goes on
             } else {
@@ -317,9 +320,16 @@ public final class SelectorEngine implements EchoEngine {
             }
         }
 
-        /** Closes the connection here, on the selector thread, so its buffer can go back to the pool at once. */
+        /**
+         * Closes the connection here, on the selector thread, so its buffer can go back to the pool at once.
+         * The key is cancelled first, whoever closes the channel: another thread (the idle reaper, the
+         * shutdown) may have begun the close and not yet closed the channel, so our close() returns at once
+         * with the key still valid, and a selected key would read into a buffer the pool has handed on.
+         */
         @Override
         public void end(Throwable failure) {
+            key.cancel(); // never selected again, not even later in this select's batch
+            pending = null;
             if (failure == null) {
                 connection.close();
             } else {
