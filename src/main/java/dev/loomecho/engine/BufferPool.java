@@ -34,8 +34,15 @@ import org.slf4j.LoggerFactory;
  * keeps the buffer it has (it is echoed in more, smaller reads) and a new connection is refused; the last
  * eighth of the cap is kept for new connections. Every such refusal counts as an allocation failure.
  *
+ * <p>A buffer whose native memory the JDK still holds cannot be freed: its arena refuses to close (see
+ * {@code ArenaMemory}: an asynchronous read or write that failed leaves it acquired for good). Such a
+ * buffer stays in its free list, counted, and is handed out again before any other: the engines give a
+ * buffer back only when no I/O of theirs can touch it, so the JDK's hold is a count, not a use. The trim
+ * tries again each second; what cannot be freed is bounded by what the connections needed at once.
+ *
  * <p>Thread-safe: one small lock per size class, taken when a connection opens, closes or changes class —
- * never per read or write.
+ * never per read or write. Giving a buffer back allocates nothing, so it cannot fail for want of heap: each
+ * free list always has room for every buffer of its class that is out.
  */
 public final class BufferPool implements AutoCloseable {
 
@@ -54,7 +61,8 @@ public final class BufferPool implements AutoCloseable {
     private final AtomicLong held = new AtomicLong();
     private final LongAdder failures = new LongAdder();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, Duration.ofSeconds(10));
-    private volatile long failFastUntil;
+    /** Not 0: {@code System.nanoTime()} may be negative, and must not start out "less than a second ago". */
+    private volatile long failFastUntil = System.nanoTime() - 1;
     private volatile boolean closed;
 
     /** A pool for buffers up to {@code maxSize} bytes under the JVM's direct-memory limit. */
@@ -97,7 +105,7 @@ public final class BufferPool implements AutoCloseable {
 
     /**
      * A buffer of class {@code sizeClass}, or {@code null} if the pool is at its cap or the JVM refused
-     * memory (counted, logged at most every 10 s). Never throws {@link OutOfMemoryError}.
+     * memory, native or heap (counted, logged at most every 10 s). Never throws {@link OutOfMemoryError}.
      */
     Block take(int sizeClass) {
         SizeClass c = classes[sizeClass];
@@ -105,19 +113,28 @@ public final class BufferPool implements AutoCloseable {
         if (block != null) {
             return block;
         }
-        block = c.allocate();
+        try {
+            block = c.allocate();
+        } catch (OutOfMemoryError heap) { // growing a free list, or a slab's slice: nothing was taken
+            block = null;
+        }
         if (block == null) {
             failures.increment();
         }
         return block;
     }
 
-    /** Gives back a buffer {@link #take} handed out; the caller must not touch it again. */
+    /**
+     * Gives back a buffer {@link #take} handed out, once no I/O can use it any more (a read or write still
+     * in flight could otherwise land in another connection's buffer); the caller must not touch it again.
+     */
     void give(Block block) {
         SizeClass c = classes[classOf(block.capacity())];
         if (closed && block.memory() != null) {
             c.dropInUse();
-            free(block);
+            if (!free(block)) {
+                heldAtClose(1, block.capacity());
+            }
             return;
         }
         c.push(block);
@@ -131,13 +148,37 @@ public final class BufferPool implements AutoCloseable {
         return Math.min(sizeClass, classes.length - 1);
     }
 
-    /** Frees what each class did not need since the last trim. Runs every second ({@link BufferTrimmer}). */
+    /**
+     * Frees what each class did not need since the last trim; a buffer the JDK still holds goes back to
+     * its free list. Runs every second ({@link BufferTrimmer}).
+     */
     public void trim() {
         for (SizeClass c : classes) {
-            for (Block unused : c.takeUnused()) {
-                free(unused);
+            c.keep(freeOrKeep(c.takeUnused()));
+        }
+    }
+
+    /** Frees each block it can; returns those the JDK still holds. */
+    private List<Block> freeOrKeep(List<Block> blocks) {
+        List<Block> stuck = List.of();
+        for (Block block : blocks) {
+            if (!free(block)) {
+                if (stuck.isEmpty()) {
+                    stuck = new ArrayList<>();
+                }
+                stuck.add(block);
             }
         }
+        if (!stuck.isEmpty()) {
+            logHeld((long) stuck.size() * stuck.get(0).capacity());
+        }
+        return stuck;
+    }
+
+    /** At debug level: on the asynchronous engines it is routine, each reset of a grown connection may cause it. */
+    private static void logHeld(long bytes) {
+        log.debug("read buffers: {} B could not be freed because the JDK still holds them (an asynchronous read or "
+                + "write that failed keeps its hold on a buffer); they stay pooled for reuse", bytes);
     }
 
     /** What the pool holds now. */
@@ -169,15 +210,25 @@ public final class BufferPool implements AutoCloseable {
     public void close() {
         closed = true;
         for (SizeClass c : classes) {
-            for (Block pooled : c.takeAll()) {
-                free(pooled);
+            List<Block> kept = freeOrKeep(c.takeAll());
+            if (!kept.isEmpty()) {
+                heldAtClose(kept.size(), c.size);
             }
         }
     }
 
-    private void free(Block block) {
+    /** After the close nothing reuses a buffer the JDK holds: it is left to the JVM, which frees it at exit. */
+    private void heldAtClose(int count, int size) {
+        log.warn("read buffers: {} of {} B not freed at close: the JDK still holds them", count, size);
+    }
+
+    /** Frees the block's memory and un-counts it; false, with nothing changed, while the JDK holds it. */
+    private boolean free(Block block) {
+        if (!block.free()) {
+            return false;
+        }
         held.addAndGet(-block.capacity());
-        block.free();
+        return true;
     }
 
     /** Reserves {@code bytes} of the cap, freeing pooled buffers of other classes to make room if need be. */
@@ -200,10 +251,21 @@ public final class BufferPool implements AutoCloseable {
     private boolean reclaimPooled(long bytes) {
         long freed = 0;
         for (int i = classes.length - 1; i > 0 && freed < bytes; i--) {
+            List<Block> stuck = List.of(); // put back only after the loop, or the same one would be polled again
             Block spare;
             while (freed < bytes && (spare = classes[i].pollSpare()) != null) {
-                free(spare);
-                freed += spare.capacity();
+                if (free(spare)) {
+                    freed += spare.capacity();
+                } else {
+                    if (stuck.isEmpty()) {
+                        stuck = new ArrayList<>();
+                    }
+                    stuck.add(spare);
+                }
+            }
+            if (!stuck.isEmpty()) {
+                classes[i].keep(stuck);
+                logHeld((long) stuck.size() * classes[i].size);
             }
         }
         return freed >= bytes;
@@ -220,6 +282,9 @@ public final class BufferPool implements AutoCloseable {
         } catch (OutOfMemoryError e) {
             refused(size, e);
             return null;
+        } catch (RuntimeException e) {
+            held.addAndGet(-size); // nothing was allocated: the reservation must not stay counted
+            throw e;
         }
     }
 
@@ -259,6 +324,18 @@ public final class BufferPool implements AutoCloseable {
             return block;
         }
 
+        /**
+         * Counts one more buffer out, first making sure the free list could take it back: so that
+         * {@link #push} never allocates. Throws {@link OutOfMemoryError}, with nothing changed, when the
+         * heap has no room for that.
+         */
+        synchronized void reserveOne() {
+            if (count + inUse >= free.length) {
+                free = Arrays.copyOf(free, free.length * 2);
+            }
+            inUse++;
+        }
+
         /** A buffer from the free list for reclaiming: not handed out, so not counted as in use. */
         synchronized Block pollSpare() {
             Block block = poll();
@@ -268,22 +345,39 @@ public final class BufferPool implements AutoCloseable {
             return block;
         }
 
-        Block allocate() {
-            Block block = BufferPool.this.allocate(size, growthLimit);
-            if (block != null) {
-                synchronized (this) {
-                    inUse++;
+        /** A new buffer, counted as out; null, and nothing counted, if none can be had. */
+        final Block allocate() {
+            reserveOne();
+            Block block = null;
+            try {
+                block = newBlock();
+            } finally {
+                if (block == null) {
+                    dropInUse();
                 }
             }
             return block;
         }
 
+        Block newBlock() {
+            return BufferPool.this.allocate(size, growthLimit);
+        }
+
+        /** A buffer given back; there is always room for it ({@link #reserveOne}). */
         synchronized void push(Block block) {
-            if (count == free.length) {
-                free = Arrays.copyOf(free, count * 2);
-            }
             free[count++] = block;
             inUse--;
+        }
+
+        /** Puts back buffers taken from the free list that could not be freed; still unused, so still trimmable. */
+        synchronized void keep(List<Block> blocks) {
+            while (count + inUse + blocks.size() > free.length) { // buffers were taken out meanwhile
+                free = Arrays.copyOf(free, free.length * 2);
+            }
+            for (Block block : blocks) {
+                free[count++] = block;
+            }
+            lowWater += blocks.size();
         }
 
         synchronized void dropInUse() {
@@ -303,7 +397,8 @@ public final class BufferPool implements AutoCloseable {
                 lowWater--;
             }
             lowWater = count;
-            if (free.length > 8 && count < free.length / 4) {
+            // the taken ones may come back (keep): room for them too, and for every buffer out
+            if (free.length > 8 && count + inUse + unused.size() < free.length / 4) {
                 free = Arrays.copyOf(free, Math.max(8, free.length / 2));
             }
             return unused;
@@ -327,8 +422,9 @@ public final class BufferPool implements AutoCloseable {
             super(SMALLEST);
         }
 
+        /** The next slice of the slab, allocating a slab first if the last one is all cut; null if none can be had. */
         @Override
-        synchronized Block allocate() {
+        synchronized Block newBlock() {
             if (cut == SLAB) {
                 if (System.nanoTime() - failFastUntil < 0 || !reserve(SLAB, limit)) {
                     logFailure(SLAB, "the pool is at its cap or the JVM refused memory less than a second ago");
@@ -342,10 +438,9 @@ public final class BufferPool implements AutoCloseable {
                 }
                 cut = 0;
             }
-            ByteBuffer slice = slab.slice(cut, SMALLEST);
-            cut += SMALLEST;
-            inUse++;
-            return new Block(slice, null);
+            Block slice = new Block(slab.slice(cut, SMALLEST), null);
+            cut += SMALLEST; // only once the slice exists: a failure above wastes none of the slab
+            return slice;
         }
 
         @Override

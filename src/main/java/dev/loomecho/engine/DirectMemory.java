@@ -29,20 +29,26 @@ interface DirectMemory {
         return Choice.BEST;
     }
 
+    /** What frees a block's native memory. */
+    @FunctionalInterface
+    interface Release {
+        /** Frees the memory now and returns true; or returns false, freeing nothing, while the JDK holds it. */
+        boolean tryFree();
+    }
+
     /** A direct buffer and what frees it ({@code null}: it is part of a slab and is never freed alone). */
-    record Block(ByteBuffer buffer, AutoCloseable memory) {
+    record Block(ByteBuffer buffer, Release memory) {
 
         int capacity() {
             return buffer.capacity();
         }
 
-        /** Returns the native memory now. The buffer must not be used afterwards. */
-        void free() {
-            try {
-                memory.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("freeing a " + capacity() + " B buffer", e);
-            }
+        /**
+         * Returns the native memory now, unless the JDK still holds it (see {@link BufferPool}): then
+         * false, and the buffer stays usable. After true the buffer must not be used again.
+         */
+        boolean free() {
+            return memory.tryFree();
         }
     }
 
@@ -102,9 +108,11 @@ interface DirectMemory {
             return new Block(buffer, () -> free(buffer));
         }
 
-        private void free(ByteBuffer buffer) {
+        /** Frees whatever holds the buffer: Unsafe cannot tell, so the engines give a buffer back only once no I/O uses it. */
+        private boolean free(ByteBuffer buffer) {
             try {
                 invokeCleaner.invokeExact(buffer);
+                return true;
             } catch (Throwable e) {
                 throw new IllegalStateException("Unsafe.invokeCleaner failed", e);
             }

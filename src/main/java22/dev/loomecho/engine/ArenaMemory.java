@@ -17,10 +17,29 @@ final class ArenaMemory implements DirectMemory {
     public Block allocate(int size) {
         Arena arena = Arena.ofShared();
         try {
-            return new Block(arena.allocate(size).asByteBuffer(), arena);
+            return new Block(arena.allocate(size).asByteBuffer(), () -> close(arena));
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * Closes the arena, which frees its memory; false while the JDK has acquired it. The JDK acquires a
+     * buffer's arena for every asynchronous read or write it leaves pending, and on Linux (JDK 21 to 25,
+     * {@code UnixAsynchronousSocketChannelImpl.finishRead}/{@code finishWrite}) releases it only when the
+     * operation succeeds: one that fails (the peer reset, or the channel was closed under it) leaves the
+     * arena acquired for good, though no I/O uses the buffer any more.
+     */
+    private static boolean close(Arena arena) {
+        try {
+            arena.close();
+            return true;
+        } catch (IllegalStateException e) {
+            if (!arena.scope().isAlive()) {
+                throw e; // closed twice: a bug of ours, not the JDK holding it
+            }
+            return false;
         }
     }
 }
