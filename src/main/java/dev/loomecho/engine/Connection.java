@@ -174,16 +174,19 @@ public final class Connection implements AutoCloseable {
         if (failure instanceof ExecutionException wrapped && wrapped.getCause() != null) {
             failure = wrapped.getCause(); // Future.get() wraps what the I/O operation itself threw
         }
-        if (closed || Disconnects.isExpected(failure)) {
-            Disconnects.log.debug("connection {} from {} ended: {}", id, remote, failure.toString());
-        } else if (failure instanceof OutOfMemoryError) {
-            counters.errors.increment();
-            owner.logOutOfResources(this + " closed", failure); // rate-limited: it tends to come in floods
-        } else {
-            counters.errors.increment();
-            Disconnects.log.warn("connection {} from {} failed", id, remote, failure);
+        try {
+            if (closed || Disconnects.isExpected(failure)) {
+                Disconnects.log.debug("connection {} from {} ended: {}", id, remote, failure.toString());
+            } else if (failure instanceof OutOfMemoryError) {
+                counters.errors.increment();
+                owner.logOutOfResources(this + " closed", failure); // rate-limited: it tends to come in floods
+            } else {
+                counters.errors.increment();
+                Disconnects.log.warn("connection {} from {} failed", id, remote, failure);
+            }
+        } finally {
+            close(); // even if the heap had no room for the log line
         }
-        close();
     }
 
     /**
@@ -192,10 +195,13 @@ public final class Connection implements AutoCloseable {
      * path calls it, before anything else could use the buffer.
      */
     public void abandon(Throwable outOfResources) {
-        counters.errors.increment();
-        owner.logOutOfResources(this + " not served", outOfResources);
-        close();
-        readBuffer.release();
+        try {
+            counters.errors.increment();
+            owner.logOutOfResources(this + " not served", outOfResources);
+        } finally {
+            close();
+            readBuffer.release();
+        }
     }
 
     /** Closes the socket and releases the connection's admission slot; idempotent and thread-safe. */

@@ -139,8 +139,7 @@ public final class Connections {
             return null;
         }
         // docs:end admit
-        ReadBuffer readBuffer = ReadBuffer.open(buffers);
-        Connection connection = readBuffer == null ? null : newConnection(channel, remote, counters, readBuffer);
+        Connection connection = open(channel, remote, counters);
         if (connection == null) {
             slots.release();
             counters.rejected.increment();
@@ -149,27 +148,47 @@ public final class Connections {
         }
         counters.accepted.increment();
         ConnectionEvents.opened(connection);
-        live.add(connection);
         counters.active.increment();
         // closeAll() may have set the flag and walked the set just before our add, and so missed this
         // connection. We add, then read the flag; closeAll writes the flag, then reads the set: one of
         // the two sees the other, so either closeAll closes the connection or we do, here.
         if (stopping) {
             connection.close();
-            readBuffer.release();
+            connection.readBuffer().release();
             return null;
         }
         return connection;
     }
 
-    private Connection newConnection(Closeable channel, SocketAddress remote, Counters counters, ReadBuffer readBuffer) {
+    /**
+     * A connection with its read buffer, in the live set; or null, holding nothing, when there is no memory
+     * for it: no buffer in the pool (counted there), or no heap for the bookkeeping.
+     */
+    private Connection open(Closeable channel, SocketAddress remote, Counters counters) {
+        ReadBuffer readBuffer = null;
+        Connection connection = null;
         try {
+            readBuffer = ReadBuffer.open(buffers);
+            if (readBuffer == null) {
+                return null;
+            }
             // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
             boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
-            return new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters, readBuffer);
+            connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters, readBuffer);
+            live.add(connection);
+            return connection;
         } catch (OutOfMemoryError e) {
-            readBuffer.release();
-            logOutOfResources("connection from " + remote + " refused", e);
+            if (connection != null) {
+                live.remove(connection); // added or not: the map's node may be what did not fit
+            }
+            if (readBuffer != null) {
+                readBuffer.release();
+            }
+            try {
+                logOutOfResources("connection from " + remote + " refused", e);
+            } catch (OutOfMemoryError noRoomToSayIt) {
+                // the caller's clean-up (slot, channel) matters more than the line
+            }
             return null;
         }
     }

@@ -29,15 +29,15 @@ public final class ReadBuffer {
     private int sizeClass;
     private int smallReads;
 
-    private ReadBuffer(BufferPool pool, Block first) {
+    private ReadBuffer(BufferPool pool) {
         this.pool = pool;
-        this.block = first;
     }
 
     /** A new connection's buffer, or {@code null} if the pool has not even the smallest to give. */
     static ReadBuffer open(BufferPool pool) {
-        Block first = pool.take(0);
-        return first == null ? null : new ReadBuffer(pool, first);
+        ReadBuffer readBuffer = new ReadBuffer(pool); // first: if the heap has no room for it, nothing is taken yet
+        readBuffer.block = pool.take(0);
+        return readBuffer.block == null ? null : readBuffer;
     }
 
     /** The buffer to read into next, cleared. Call only when the previous contents have been written. */
@@ -78,9 +78,10 @@ public final class ReadBuffer {
     private void resize(int to) {
         Block next = pool.take(to);
         if (next != null) {
-            pool.give(block);
+            Block previous = block; // the new one is ours before the old one goes: nothing is lost in between
             block = next;
             sizeClass = to;
+            pool.give(previous);
         }
     }
 
