@@ -114,7 +114,7 @@ public final class CompletionEngine implements EchoEngine {
         // docs:begin read
         void read() {
             try {
-                buffer = readBuffer.forReading(connection.faults());
+                buffer = readBuffer.forReading();
                 channel.read(buffer, null, readDone);
             } catch (RuntimeException | OutOfMemoryError e) {
                 end(e);
@@ -134,13 +134,7 @@ public final class CompletionEngine implements EchoEngine {
                     connection.received(n);
                     lastRead = n;
                     buffer.flip();
-                    Faults faults = connection.faults();
-                    if (faults.isNone()) {
-                        channel.write(buffer, null, writeDone);
-                    } else {
-                        // Faults sleep, and a pool thread must never sleep: hand this one echo to a virtual thread.
-                        sleepers.execute(() -> echoWithFaults(faults));
-                    }
+                    write();
                 } catch (RuntimeException | OutOfMemoryError e) {
                     end(e);
                 }
@@ -152,6 +146,18 @@ public final class CompletionEngine implements EchoEngine {
             }
         };
         // docs:end read-done
+
+        // docs:begin write
+        /** Issues the echo's write; under faults, which sleep, hands this one echo to a virtual thread instead. */
+        private void write() {
+            Faults faults = connection.faults();
+            if (faults.isNone()) {
+                channel.write(buffer, null, writeDone);
+            } else {
+                sleepers.execute(() -> echoWithFaults(faults)); // fault injection: a pool thread must never sleep
+            }
+        }
+        // docs:end write
 
         private void echoWithFaults(Faults faults) {
             try {

@@ -70,6 +70,7 @@ public final class Connection implements AutoCloseable {
                ReadBuffer readBuffer) {
         this.id = id;
         this.readBuffer = readBuffer;
+        readBuffer.attach(this); // so that it asks this connection's faults whether its reads are paced
         this.channel = channel;
         this.remote = remote;
         this.owner = owner;

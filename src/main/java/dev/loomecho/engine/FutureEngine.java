@@ -105,21 +105,16 @@ public final class FutureEngine implements EchoEngine {
     private void serve(Connection connection, AsynchronousSocketChannel channel) {
         ReadBuffer readBuffer = connection.readBuffer();
         try {
-            ByteBuffer buffer = readBuffer.forReading(connection.faults());
+            ByteBuffer buffer = readBuffer.forReading();
             int n;
             while ((n = channel.read(buffer).get()) >= 0) {
                 connection.received(n);
                 buffer.flip();
-                Faults faults = connection.faults();
-                if (faults.isNone()) {
-                    while (buffer.hasRemaining()) {
-                        connection.sent(channel.write(buffer).get());
-                    }
-                } else if (!FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults)) {
+                if (!writeAll(connection, channel, buffer)) {
                     return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);
-                buffer = readBuffer.forReading(connection.faults());
+                buffer = readBuffer.forReading();
             }
         } catch (Exception | OutOfMemoryError e) {
             connection.fail(e); // before the close below, or fail() would take the error for a close from elsewhere
@@ -133,6 +128,21 @@ public final class FutureEngine implements EchoEngine {
         }
     }
     // docs:end serve
+
+    // docs:begin write-all
+    /** Writes all of the buffer back, waiting for each write; through the faults if the connection has any. */
+    private static boolean writeAll(Connection connection, AsynchronousSocketChannel channel, ByteBuffer buffer)
+            throws Exception {
+        Faults faults = connection.faults();
+        if (!faults.isNone()) {
+            return FaultyEcho.echo(connection, buffer, b -> channel.write(b).get(), faults); // fault injection
+        }
+        while (buffer.hasRemaining()) {
+            connection.sent(channel.write(buffer).get()); // again while a write was partial
+        }
+        return true;
+    }
+    // docs:end write-all
 
     private static void closeAndQuiesce(AsynchronousSocketChannel channel) {
         try {

@@ -25,6 +25,7 @@ public final class ReadBuffer {
     public static final int INITIAL_SIZE = BufferPool.SMALLEST;
 
     private final BufferPool pool;
+    private Connection connection; // set once, by the connection the buffer belongs to
     private Block block;
     private int sizeClass;
     private int smallReads;
@@ -40,19 +41,24 @@ public final class ReadBuffer {
         return readBuffer.block == null ? null : readBuffer;
     }
 
-    /** The buffer to read into next, cleared. Call only when the previous contents have been written. */
-    public ByteBuffer forReading() {
-        ByteBuffer buffer = block.buffer();
-        buffer.clear();
-        return buffer;
+    /** Called once, by the connection the buffer belongs to, as it is made. */
+    void attach(Connection owner) {
+        this.connection = owner;
     }
 
     /**
-     * {@link #forReading()} for a connection under {@code faults}: while its reads are paced, capped to
+     * The buffer to read into next, cleared. Call only when the previous contents have been written.
+     * While the connection's reads are paced ({@code --read-bandwidth}, fault injection) it is capped to
      * what one paced read may take ({@link FaultyEcho#readCap}), from the connection's first read on.
      */
-    public ByteBuffer forReading(Faults faults) {
-        ByteBuffer buffer = forReading();
+    public ByteBuffer forReading() {
+        return forReading(connection.faults());
+    }
+
+    /** {@link #forReading()} under {@code faults}. */
+    ByteBuffer forReading(Faults faults) {
+        ByteBuffer buffer = block.buffer();
+        buffer.clear();
         if (faults.readBandwidth() > 0) {
             buffer.limit(Math.min(FaultyEcho.readCap(faults.readBandwidth()), buffer.capacity()));
         }

@@ -153,21 +153,16 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
     private void serve(Connection connection, ByteChannel channel) {
         ReadBuffer readBuffer = connection.readBuffer();
         try {
-            ByteBuffer buffer = readBuffer.forReading(connection.faults());
+            ByteBuffer buffer = readBuffer.forReading();
             int n;
             while ((n = channel.read(buffer)) >= 0) {
                 connection.received(n);
                 buffer.flip();
-                Faults faults = connection.faults();
-                if (faults.isNone()) {
-                    while (buffer.hasRemaining()) {
-                        connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
-                    }
-                } else if (!FaultyEcho.echo(connection, buffer, channel::write, faults)) {
+                if (!writeAll(connection, channel, buffer)) {
                     return; // a fault closed, reset or stalled the connection
                 }
                 readBuffer.adapt(n);
-                buffer = readBuffer.forReading(connection.faults());
+                buffer = readBuffer.forReading();
             }
             // EOF: the peer half-closed, everything it sent has been echoed; closing sends our FIN
             channel.close(); // (over TLS, close_notify first)
@@ -179,6 +174,20 @@ public final class ThreadPerConnectionEngine implements EchoEngine {
         }
     }
     // docs:end serve
+
+    // docs:begin write-all
+    /** Writes all of the buffer back, through the faults if the connection has any; false if one ended it. */
+    private static boolean writeAll(Connection connection, ByteChannel channel, ByteBuffer buffer) throws Exception {
+        Faults faults = connection.faults();
+        if (!faults.isNone()) {
+            return FaultyEcho.echo(connection, buffer, channel::write, faults); // fault injection, for testing clients
+        }
+        while (buffer.hasRemaining()) {
+            connection.sent(channel.write(buffer)); // a write may be partial: loop until all is out
+        }
+        return true;
+    }
+    // docs:end write-all
 
     @Override
     public void stopAccepting() {

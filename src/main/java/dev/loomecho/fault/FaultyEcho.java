@@ -90,7 +90,7 @@ public final class FaultyEcho {
     /**
      * The most one read may take while reads are paced to {@code bytesPerSecond}: a tenth of a second's
      * worth (at least a byte). Engines cap every read to it before they issue it
-     * ({@code ReadBuffer.forReading(Faults)}), the first on a connection included.
+     * ({@code ReadBuffer.forReading()}), the first on a connection included.
      */
     public static int readCap(long bytesPerSecond) {
         return Math.clamp(bytesPerSecond / 10, 1, Integer.MAX_VALUE);

@@ -16,9 +16,9 @@ class ReadBufferTest {
     @Test
     void isDirectSoTheKernelReadsIntoItWithoutAnExtraCopy() {
         ReadBuffer buffer = ReadBuffer.open(new BufferPool(64 * 1024));
-        assertTrue(buffer.forReading().isDirect());
+        assertTrue(buffer.forReading(Faults.NONE).isDirect());
         buffer.adapt(256);
-        assertTrue(buffer.forReading().isDirect(), "a grown buffer too");
+        assertTrue(buffer.forReading(Faults.NONE).isDirect(), "a grown buffer too");
     }
 
     @Test
@@ -89,7 +89,7 @@ class ReadBufferTest {
         buffer.adapt(256);
         assertEquals(256, buffer.capacity(), "the 64 KiB slab leaves no room below the growth cap");
         assertEquals(1, pool.usage().allocationFailures());
-        assertEquals(256, buffer.forReading().remaining(), "and reads go on into the buffer it has");
+        assertEquals(256, buffer.forReading(Faults.NONE).remaining(), "and reads go on into the buffer it has");
     }
 
     @Test
