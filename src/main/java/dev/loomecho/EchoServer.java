@@ -7,6 +7,7 @@ import dev.loomecho.engine.EchoEngine;
 import dev.loomecho.engine.IdleReaper;
 import dev.loomecho.engine.Listeners;
 import dev.loomecho.fault.Faults;
+import dev.loomecho.metrics.HealthPages;
 import dev.loomecho.metrics.MetricsEndpoint;
 import dev.loomecho.tls.ServerTls;
 import dev.loomecho.udp.UdpEcho;
@@ -41,6 +42,8 @@ public final class EchoServer implements AutoCloseable {
     private final MetricsEndpoint metrics;
     private final ControlEndpoint control;
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Set once every part has started and {@code beforeReady} has run: from then on {@code /ready} is 200. */
+    private volatile boolean ready;
     private final CompletableFuture<Drain> closed = new CompletableFuture<>();
 
     /**
@@ -55,7 +58,7 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    private EchoServer(ServerConfig config) throws IOException {
+    private EchoServer(ServerConfig config, BeforeReady beforeReady) throws IOException {
         this.config = config;
         this.connections = new Connections(config);
         // Keys and certificates first: made in memory, they hold nothing a failed start would have to release.
@@ -64,14 +67,20 @@ public final class EchoServer implements AutoCloseable {
         // Settles (and logs, once per JVM) which supervisor runs, before any thread of the server starts.
         Supervision supervision = engine.supervision();
         log.debug("starting engine {} (supervision {})", config.engine().cliName(), supervision);
-        this.address = engine.start();
+        // The probes' pages before the echo listener: a probe meets 503 "starting", never a refused connection.
+        this.metrics = startMetrics();
+        this.control = startOrClose(this::startControl, metrics);
+        this.address = startOrClose(engine::start, control, metrics);
         this.tlsAddress = startOrCloseAll(engine::tlsAddress);
         this.udp = startOrCloseAll(this::startUdp);
-        this.metrics = startOrCloseAll(this::startMetrics);
-        this.control = startOrCloseAll(this::startControl);
         this.idleReaper = config.idleTimeout().isZero() ? null // no timeout
                 : startOrCloseAll(() -> new IdleReaper(connections, config.idleTimeout()));
         this.bufferTrimmer = startOrCloseAll(() -> new BufferTrimmer(connections.buffers()));
+        startOrCloseAll(() -> {
+            beforeReady.run(this);
+            return null;
+        });
+        ready = true;
         log.debug("listening on {}{}", Listeners.describe(address),
                 tlsAddress == null ? "" : ", TLS on " + Listeners.describe(tlsAddress));
     }
@@ -86,7 +95,23 @@ public final class EchoServer implements AutoCloseable {
      * message names the address.
      */
     public static EchoServer start(ServerConfig config) throws IOException {
-        return new EchoServer(config);
+        return start(config, server -> { });
+    }
+
+    /**
+     * Like {@link #start(ServerConfig)}, and runs {@code beforeReady} on the started server before
+     * {@code /ready} answers 200: whatever a client told "ready" may count on (the CLI prints where it
+     * listens and writes {@code --tls-ca-out} there). If it throws, the server is closed and the
+     * exception passed on.
+     */
+    public static EchoServer start(ServerConfig config, BeforeReady beforeReady) throws IOException {
+        return new EchoServer(config, beforeReady);
+    }
+
+    /** What {@link #start(ServerConfig, BeforeReady)} runs once the server serves, before it is ready. */
+    @FunctionalInterface
+    public interface BeforeReady {
+        void run(EchoServer started) throws IOException;
     }
 
     /**
@@ -98,6 +123,18 @@ public final class EchoServer implements AutoCloseable {
             return starter.start();
         } catch (IOException | RuntimeException | Error e) {
             close();
+            throw e;
+        }
+    }
+
+    /** Starts one part before the engine; if that fails, closes the parts {@code started} so far. */
+    private static <T> T startOrClose(Starter<T> starter, AutoCloseable... started) throws IOException {
+        try {
+            return starter.start();
+        } catch (IOException | RuntimeException | Error e) {
+            for (AutoCloseable part : started) {
+                closeQuietly(part);
+            }
             throw e;
         }
     }
@@ -114,13 +151,13 @@ public final class EchoServer implements AutoCloseable {
     private MetricsEndpoint startMetrics() throws IOException {
         return config.metricsPort() < 0 ? null : MetricsEndpoint.start(
                 new InetSocketAddress(config.bindAddress(), config.metricsPort()), config.engine().cliName(), tls != null,
-                this::stats, this::accepting);
+                this::stats, this::health);
     }
 
     /** Only here is {@link ControlEndpoint} loaded, so embedders without Gson never need it with the port off. */
     private ControlEndpoint startControl() throws IOException {
         return config.controlPort() < 0 ? null : ControlEndpoint.start(
-                new InetSocketAddress(config.bindAddress(), config.controlPort()), config.controlToken(), this);
+                new InetSocketAddress(config.bindAddress(), config.controlPort()), config.controlToken(), this, this::health);
     }
 
     /** Where the control API ({@code /faults}, {@code /stats}) is served, when {@code controlPort} is set. */
@@ -213,10 +250,19 @@ public final class EchoServer implements AutoCloseable {
 
     /**
      * Whether the server accepts new connections: true from {@code start()} until {@link #close()}
-     * begins, false while it drains and after. What {@code /ready} on the metrics and control ports tells.
+     * begins, false while it drains and after. {@code /ready} on the metrics and control ports tells it
+     * too, once the start is complete.
      */
     public boolean accepting() {
         return !closing.get();
+    }
+
+    /** What the probes' pages tell: starting until the constructor is done, then ready until close() begins. */
+    private HealthPages.State health() {
+        if (closing.get()) {
+            return HealthPages.State.DRAINING;
+        }
+        return ready ? HealthPages.State.READY : HealthPages.State.STARTING;
     }
 
     public Stats stats() {

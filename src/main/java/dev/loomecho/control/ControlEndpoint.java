@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -58,6 +59,7 @@ public final class ControlEndpoint implements AutoCloseable {
 
     private final HttpServer http;
     private final EchoServer server;
+    private final Supplier<HealthPages.State> health;
     /** SHA-256 of the token, compared with the presented one's in constant time; the token itself is not kept. */
     private final byte[] tokenHash;
     private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
@@ -66,18 +68,23 @@ public final class ControlEndpoint implements AutoCloseable {
     private final RateLimitedLog refusals = new RateLimitedLog(log, Duration.ofSeconds(10));
     private final ReentrantLock refusalsLock = new ReentrantLock(); // handlers run on many threads; the log is not thread-safe
 
-    private ControlEndpoint(HttpServer http, EchoServer server, byte[] tokenHash) {
+    private ControlEndpoint(HttpServer http, EchoServer server, Supplier<HealthPages.State> health, byte[] tokenHash) {
         this.http = http;
         this.server = server;
+        this.health = health;
         this.tokenHash = tokenHash;
     }
 
-    /** Binds {@code address} (a busy port names it) and serves {@code server}'s faults and stats. */
-    public static ControlEndpoint start(InetSocketAddress address, Optional<String> token, EchoServer server)
-            throws IOException {
+    /**
+     * Binds {@code address} (a busy port names it) and serves {@code server}'s faults and stats, and
+     * {@code health} on the probes' pages. Started while {@code server} itself starts: nothing here may
+     * reach it before a request comes.
+     */
+    public static ControlEndpoint start(InetSocketAddress address, Optional<String> token, EchoServer server,
+            Supplier<HealthPages.State> health) throws IOException {
         requireGson();
         HttpServer http = Listeners.bindHttp(address, "the control API");
-        ControlEndpoint endpoint = new ControlEndpoint(http, server, token.map(ControlEndpoint::sha256).orElse(null));
+        ControlEndpoint endpoint = new ControlEndpoint(http, server, health, token.map(ControlEndpoint::sha256).orElse(null));
         http.setExecutor(endpoint.threads);
         http.createContext("/", endpoint::handle); // every path, so that routing is exact: /faultsX is a 404
         http.start();
@@ -100,7 +107,7 @@ public final class ControlEndpoint implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             if (HealthPages.serves(exchange.getRequestURI().getPath())) {
-                HealthPages.respond(exchange, server::accepting); // for probes, which carry no token
+                HealthPages.respond(exchange, health); // for probes, which carry no token
                 return;
             }
             if (tokenHash == null && !addressedToLoopback(exchange)) {

@@ -10,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -32,11 +31,11 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     /**
      * Binds {@code address} (a busy port names it) and serves the stats {@code engine} labels; with
-     * {@code tls}, each connection metric per listener (see {@code PrometheusText}); {@code accepting}
-     * answers {@code /ready}.
+     * {@code tls}, each connection metric per listener (see {@code PrometheusText}); {@code health}
+     * answers {@code /health} and {@code /ready}.
      */
     public static MetricsEndpoint start(InetSocketAddress address, String engine, boolean tls, Supplier<Stats> stats,
-            BooleanSupplier accepting) throws IOException {
+            Supplier<HealthPages.State> health) throws IOException {
         HttpServer http = Listeners.bindHttp(address, "metrics");
         MetricsEndpoint endpoint = new MetricsEndpoint(http);
         http.setExecutor(endpoint.threads);
@@ -44,7 +43,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         http.createContext("/", exchange -> {
             if (HealthPages.serves(exchange.getRequestURI().getPath())) {
                 try (exchange) {
-                    HealthPages.respond(exchange, accepting);
+                    HealthPages.respond(exchange, health);
                 }
                 return;
             }

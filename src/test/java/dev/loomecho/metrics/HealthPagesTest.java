@@ -4,12 +4,18 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loomecho.EchoServer;
+import dev.loomecho.ServerConfig;
 import dev.loomecho.TestClient;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,10 +30,15 @@ class HealthPagesTest {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private HttpResponse<String> request(InetSocketAddress at, String method, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + at.getPort() + path))
-                .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    private HttpResponse<String> request(InetSocketAddress at, String method, String path) throws IOException {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + at.getPort() + path))
+                    .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(e.toString());
+        }
     }
 
     @Test
@@ -58,6 +69,44 @@ class HealthPagesTest {
             assertEquals(200, request(control, "GET", "/ready").statusCode());
             assertEquals(401, request(control, "GET", "/faults").statusCode(), "everything else still needs it");
             assertEquals(0, server.stats().accepted());
+        }
+    }
+
+    @Test
+    void readyIsStartingUntilTheStartIsCompleteThoughTheEchoAlreadyServes() throws Exception {
+        ServerConfig config = EchoServer.builder().port(0).metricsPort(0).controlPort(0).build();
+        try (EchoServer server = EchoServer.start(config, started -> {
+            for (InetSocketAddress port : new InetSocketAddress[] {started.metricsAddress().orElseThrow(),
+                    started.controlAddress().orElseThrow()}) {
+                HttpResponse<String> ready = request(port, "GET", "/ready");
+                assertEquals(503, ready.statusCode(), "a probe must not send clients before the start is complete");
+                assertEquals("{\"ready\":false,\"reason\":\"starting\"}\n", ready.body());
+                HttpResponse<String> health = request(port, "GET", "/health");
+                assertEquals(200, health.statusCode(), "a liveness probe must not kill a starting server");
+                assertEquals("{\"status\":\"up\",\"starting\":true}\n", health.body());
+            }
+            try (TestClient client = TestClient.connect(started)) {
+                assertArrayEquals(new byte[] {4}, client.echo(new byte[] {4}), "the listener is up before /ready says so");
+            }
+        })) {
+            assertEquals(200, request(server.metricsAddress().orElseThrow(), "GET", "/ready").statusCode());
+            assertEquals(200, request(server.controlAddress().orElseThrow(), "GET", "/ready").statusCode());
+        }
+    }
+
+    @Test
+    void aFailedStartClosesTheProbesPagesItOpenedFirst() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int metricsPort = freePort();
+            assertThrows(BindException.class, () -> EchoServer.builder().port(taken.getLocalPort()).metricsPort(metricsPort).start());
+            assertThrows(IOException.class, () -> request(new InetSocketAddress("127.0.0.1", metricsPort), "GET", "/health"),
+                    "the metrics port of a server that failed to start still answers");
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
         }
     }
 
