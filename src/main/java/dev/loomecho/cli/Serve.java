@@ -11,14 +11,13 @@ import dev.loomecho.metrics.StatsLog;
 import dev.loomecho.udp.UdpConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -159,32 +158,41 @@ final class Serve implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // First: a signal during the start (reading key files, binding) must stop the server, not the JVM at once.
+        try (TerminationSignals signals = TerminationSignals.install()) {
+            return serve(signals);
+        }
+    }
+
+    private int serve(TerminationSignals signals) throws Exception {
         ServerConfig config = toConfig();
         EchoServer server;
         try {
-            server = EchoServer.start(config);
-        } catch (BindException | UnsupportedOperationException e) {
-            err().println("loom-echo: " + e.getMessage());
+            // /ready stays 503 "starting" until the lines below are printed and the files they name written.
+            server = EchoServer.start(config, started -> announce(started, config));
+        } catch (IOException | UnsupportedOperationException e) { // a busy port, a file --tls-ca-out cannot write
+            err().println("loom-echo: " + Objects.requireNonNullElse(e.getMessage(), e.toString()));
             return 1;
         }
         // Ctrl-C / SIGTERM: close() stops accepting, drains for --drain-timeout, releases the port; then we exit 0.
-        AtomicReference<String> stoppedBy = new AtomicReference<>("close");
-        TerminationSignals.onTermination(signal -> {
-            stoppedBy.compareAndSet("close", signal);
-            server.close();
-        });
+        signals.started(server); // closes it at once if a signal came during the start
+        EchoServer.Drain drain;
+        try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
+            drain = server.awaitClosed();
+        }
+        out().println(stopped(signals.stoppedBy(), drain, config.drainTimeout()));
+        out().flush();
+        return 0;
+    }
+
+    /** Where the started server serves, and the files asked for: what a client may count on once /ready is 200. */
+    private void announce(EchoServer server, ServerConfig config) throws IOException {
         out().printf("loom-echo %s listening on %s (engine %s%s, max %d connections, idle timeout %s)%n",
                 version(), Listeners.describe(server.address()), config.engine().cliName(),
                 server.supervision() == Supervision.NONE ? "" : " under a " + describe(server.supervision()),
                 config.maxConnections(),
                 config.idleTimeout().isZero() ? "off" : DurationConverter.format(config.idleTimeout()));
-        try {
-            tls.announce(server, out());
-        } catch (IOException e) {
-            err().println("loom-echo: " + e.getMessage());
-            server.close();
-            return 1;
-        }
+        tls.announce(server, out());
         server.udpAddress().ifPresent(udpAddress ->
                 out().printf("loom-echo UDP echo on %s%n", Listeners.describe(udpAddress)));
         server.metricsAddress().ifPresent(metrics ->
@@ -194,13 +202,6 @@ final class Serve implements Callable<Integer> {
                         Listeners.describe(control), server.hasTls() ? ", GET /tls/ca.pem" : "",
                         config.controlToken().isPresent() ? "; bearer token required" : ""));
         out().flush();
-        EchoServer.Drain drain;
-        try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
-            drain = server.awaitClosed();
-        }
-        out().println(stopped(stoppedBy.get(), drain, config.drainTimeout()));
-        out().flush();
-        return 0;
     }
 
     /** The one line that ends a run: what stopped it and what the drain did with the open connections. */

@@ -1,38 +1,130 @@
 package dev.loomecho.cli;
 
-import java.util.function.Consumer;
+import dev.loomecho.EchoServer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
- * Turns SIGTERM and SIGINT (Ctrl-C) into a graceful stop. A plain shutdown hook would also run the
- * drain, but the JVM then exits with 128+signal; handling the signals ourselves lets {@code serve}
- * drain, return normally and exit 0, which is what process supervisors expect from a clean stop.
+ * Turns SIGTERM and SIGINT (Ctrl-C) into a graceful stop of {@code serve}. A plain shutdown hook would
+ * also run the drain, but the JVM then exits with 128+signal; handling the signals ourselves lets
+ * {@code serve} drain, return normally and exit 0, which is what process supervisors expect from a clean stop.
+ *
+ * <p>Installed before anything slow (reading key files, binding): a signal that arrives while the server
+ * starts would otherwise get the JVM's default, an exit at once with no drain and no "stopped" line. It
+ * is kept until the server exists, which is then closed as soon as it has started. The first signal
+ * stops; a later one is logged, saying what is still going on, so a second Ctrl-C is not met with silence.
+ * {@link #close()} puts the previous handlers back (tests run {@code serve} inside their own JVM).
  */
-final class TerminationSignals {
+final class TerminationSignals implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TerminationSignals.class);
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final List<Runnable> uninstall = new ArrayList<>();
+    private String firstSignal; // guarded by lock; null until a signal arrives
+    private EchoServer server; // guarded by lock; null until started
 
     private TerminationSignals() {
     }
 
     /**
-     * Runs {@code stop} on a new thread at the first SIGTERM or SIGINT, with the signal's name
-     * ({@code SIGTERM}); where a signal cannot be handled, from a shutdown hook, with "shutdown".
+     * Handles SIGTERM and SIGINT from now on; where a signal cannot be handled (reserved, e.g. INT under
+     * some debuggers), a shutdown hook stops the server instead, as "shutdown".
      */
-    static void onTermination(Consumer<String> stop) {
+    static TerminationSignals install() {
+        TerminationSignals signals = new TerminationSignals();
         for (String name : new String[] {"TERM", "INT"}) {
+            Signal signal = new Signal(name);
             try {
-                Signal.handle(new Signal(name), signal -> {
-                    log.info("SIG{} received: stopping accepting, draining open connections", signal.getName());
-                    Thread.ofPlatform().name("loom-echo-shutdown").start(() -> stop.accept("SIG" + signal.getName()));
-                });
+                SignalHandler previous = Signal.handle(signal, received -> signals.stop("SIG" + received.getName(), false));
+                signals.uninstall.add(() -> Signal.handle(signal, previous));
             } catch (IllegalArgumentException unavailable) {
-                // The signal is reserved here (e.g. INT under some debuggers); fall back to a shutdown hook.
-                Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("loom-echo-shutdown")
-                        .unstarted(() -> stop.accept("shutdown")));
+                // The hook runs while the JVM exits, so it closes the server itself and waits for the drain.
+                Thread hook = Thread.ofPlatform().name("loom-echo-shutdown").unstarted(() -> signals.stop("shutdown", true));
+                Runtime.getRuntime().addShutdownHook(hook);
+                signals.uninstall.add(() -> removeHook(hook));
             }
         }
+        return signals;
+    }
+
+    /** The server has started: from now on a signal closes it; if one came during the start, it is closed now. */
+    void started(EchoServer started) {
+        String signal;
+        lock.lock();
+        try {
+            server = started;
+            signal = firstSignal;
+        } finally {
+            lock.unlock();
+        }
+        if (signal != null) {
+            closeOnItsOwnThread(started);
+        }
+    }
+
+    /** What stopped the server, for the "stopped" line: {@code SIGTERM}, {@code SIGINT}, {@code shutdown}. */
+    String stoppedBy() {
+        lock.lock();
+        try {
+            return firstSignal == null ? "close" : firstSignal;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void stop(String signal, boolean wait) {
+        EchoServer toClose;
+        String first;
+        lock.lock();
+        try {
+            first = firstSignal;
+            if (first == null) {
+                firstSignal = signal;
+            }
+            toClose = server;
+        } finally {
+            lock.unlock();
+        }
+        if (first != null) {
+            log.warn("{} received while already stopping on {}: {}", signal, first, toClose == null
+                    ? "the server stops as soon as it has started"
+                    : "open connections may finish until the drain timeout ("
+                            + DurationConverter.format(toClose.config().drainTimeout())
+                            + ") passes, then are closed; SIGKILL (kill -9) ends the process at once");
+        } else if (toClose == null) {
+            log.info("{} received during start: stopping as soon as the server has started", signal);
+        } else {
+            log.info("{} received: stopping accepting, draining open connections", signal);
+            if (wait) {
+                toClose.close();
+            } else {
+                closeOnItsOwnThread(toClose);
+            }
+        }
+    }
+
+    /** The signal's thread only starts the close: {@code serve}'s own thread waits for it in awaitClosed(). */
+    private static void closeOnItsOwnThread(EchoServer server) {
+        Thread.ofPlatform().name("loom-echo-shutdown").start(server::close);
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException exiting) {
+            // the JVM is exiting already: the hook runs, and closing twice is harmless
+        }
+    }
+
+    /** Puts back whatever handled these signals before. */
+    @Override
+    public void close() {
+        uninstall.forEach(Runnable::run);
     }
 }
