@@ -18,7 +18,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /**
  * {@code loom-echo [serve|client|load|models] ...}. Without a command it serves, with whatever serve
  * options follow: {@code java -jar loom-echo.jar} alone starts a server, and so does
- * {@code java -jar loom-echo.jar --port 0}.
+ * {@code java -jar loom-echo.jar --port 0}. Options before a command are refused (exit 2).
  */
 @Command(name = "loom-echo",
         mixinStandardHelpOptions = true,
@@ -66,7 +66,27 @@ public final class Main implements Callable<Integer> {
                 .setParameterExceptionHandler(Main::usageError);
         // Subcommands inherit the parser settings, @Unmatched's too; only the top level passes unknowns on.
         cli.getSubcommands().values().forEach(command -> command.setUnmatchedArgumentsAllowed(false));
+        cli.setExecutionStrategy(parsed -> {
+            refuseOptionsBeforeACommand(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cli;
+    }
+
+    /**
+     * {@code loom-echo --port 0 load ...}: the top level passes what it does not know on to serve, and
+     * picocli still finds the command after it, so the options would be dropped without a word (and
+     * {@code --port 9000 serve} serve on 7007). Refused instead, saying where they go.
+     */
+    private static void refuseOptionsBeforeACommand(CommandLine.ParseResult parsed) {
+        // The strategy is the subcommands' too (picocli passes it on), and call() runs serve through it.
+        // The parse result's own list: picocli leaves @Unmatched empty when the command is help.
+        if (parsed.commandSpec().userObject() instanceof Main && parsed.hasSubcommand() && !parsed.unmatched().isEmpty()) {
+            String command = parsed.subcommand().commandSpec().name();
+            String options = String.join(" ", parsed.unmatched());
+            throw new ParameterException(parsed.commandSpec().commandLine(), "'" + options + "' comes before the command '"
+                    + command + "': options go after their command, as in 'loom-echo " + command + " " + options + "'");
+        }
     }
 
     /**

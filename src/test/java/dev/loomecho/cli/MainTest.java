@@ -93,6 +93,26 @@ class MainTest {
     }
 
     @Test
+    void serveOptionsBeforeAnotherCommandAreRefusedInsteadOfDropped() {
+        // --help and models keep the broken parse harmless: it would run them, or serve on the default port.
+        String[][] misplaced = {
+            {"--port", "0", "load", "--help"}, {"--port", "9000", "serve", "--help"}, {"--engine", "selector", "client", "--help"},
+            {"--metrics-port", "9090", "models"}, {"--udp", "help"}};
+        for (String[] args : misplaced) {
+            err.getBuffer().setLength(0);
+            out.getBuffer().setLength(0);
+            assertEquals(2, run(args), String.join(" ", args) + ":\n" + out);
+            List<String> lines = err.toString().lines().toList();
+            assertEquals(2, lines.size(), String.join(" ", args) + ":\n" + err);
+            assertEquals("Usage: loom-echo [COMMAND] [OPTIONS]; see 'loom-echo --help'", lines.get(1));
+        }
+        err.getBuffer().setLength(0);
+        run("--port", "0", "load", "-m", "1");
+        assertEquals("loom-echo: '--port 0' comes before the command 'load': options go after their command, "
+                + "as in 'loom-echo load --port 0'", err.toString().lines().findFirst().orElseThrow());
+    }
+
+    @Test
     void anUnknownCommandIsNamedWithTheCommandsThereAre() {
         assertEquals(2, run("srve"));
         assertTrue(err.toString().startsWith("loom-echo: unknown command 'srve'; the commands are serve, client, load, models"),
