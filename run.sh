@@ -65,12 +65,11 @@ JAVA="$JAVA_HOME/bin/java"
 JAVA_MAJOR=$(java_major "$JAVA")
 JAR=target/loom-echo.jar
 
-maven() { # mvn if installed, else the Maven Wrapper, which downloads a pinned Maven from Maven Central once
-  if command -v mvn >/dev/null 2>&1; then
-    mvn "$@"
-  else
-    ./mvnw "$@"
-  fi
+maven_command() { # mvn if installed, else the Maven Wrapper, which downloads a pinned Maven from Maven Central once
+  if command -v mvn >/dev/null 2>&1; then echo mvn; else echo ./mvnw; fi
+}
+maven() {
+  "$(maven_command)" "$@"
 }
 
 jar_property() { # prints property $1 of the loom-echo.properties inside $JAR (empty if absent)
@@ -108,7 +107,19 @@ build_if_stale() {
       exit 1
     fi
     echo "run.sh: building $JAR with Java $JAVA_MAJOR ..." >&2
-    maven -B -q -DskipTests package >&2
+    # In the background, waited for: a SIGTERM or Ctrl-C to run.sh (`kill $!` after `./run.sh serve &`)
+    # then stops the build too. In the foreground, bash would die at once and leave Maven building on,
+    # holding the lock, with no one to run the jar. SIGTERM for both: a background job ignores SIGINT.
+    # (mvn and mvnw exec Maven's JVM, so $! is that JVM.)
+    local mvn build status=0
+    mvn=$(maven_command)
+    "$mvn" -B -q -DskipTests package >&2 &
+    build=$!
+    trap 'kill -TERM '"$build"' 2>/dev/null; wait '"$build"' || true; exit 143' TERM
+    trap 'kill -TERM '"$build"' 2>/dev/null; wait '"$build"' || true; exit 130' INT
+    wait "$build" || status=$?
+    trap - TERM INT
+    (( status == 0 )) || exit "$status"
     touch "$JAR" # shade keeps an old timestamp; mark the jar as fresh so the next run does not rebuild
   fi
   if command -v flock >/dev/null 2>&1; then

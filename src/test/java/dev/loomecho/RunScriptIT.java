@@ -1,5 +1,6 @@
 package dev.loomecho;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -65,6 +67,44 @@ class RunScriptIT {
             assertTrue(output.contains("loom-echo "), output);
         }
         assertEquals(1, Files.readAllLines(calls).size(), "Maven ran more than once: " + Files.readAllLines(calls));
+    }
+
+    /**
+     * {@code ./run.sh serve &} on a fresh clone, then {@code kill $!} while it still builds: the build must
+     * end with run.sh, not go on without anyone to run the jar (holding the build lock). Maven is a
+     * stand-in that says its process id and sleeps, as a long build would.
+     */
+    @Test
+    void aSigtermDuringTheBuildEndsTheBuildToo() throws Exception {
+        Path clone = work.resolve("clone");
+        Files.createDirectories(clone.resolve("src/main"));
+        Files.copy(Path.of("run.sh"), clone.resolve("run.sh"));
+        Files.writeString(clone.resolve("pom.xml"), "<project/>\n");
+        Files.writeString(clone.resolve("src/main/Source.java"), "class Source {}\n");
+        Path pid = work.resolve("maven-pid");
+        Path maven = Files.createDirectories(work.resolve("bin")).resolve("mvn");
+        Files.writeString(maven, "#!/bin/sh\necho $$ > '" + pid + ".partial' && mv '" + pid + ".partial' '" + pid + "'\n"
+                + "exec sleep 120\n");
+        Files.setPosixFilePermissions(maven, PosixFilePermissions.fromString("rwxr-xr-x"));
+        ProcessBuilder builder = new ProcessBuilder("bash", clone.resolve("run.sh").toString(), "serve", "--port", "0")
+                .redirectErrorStream(true);
+        builder.environment().put("PATH", maven.getParent() + ":" + System.getenv("PATH"));
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process run = builder.start();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(run.getInputStream()));
+        long build = 0;
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(pid));
+            build = Long.parseLong(Files.readString(pid).trim());
+            run.toHandle().destroy(); // SIGTERM, as `kill $!` sends it
+            assertTrue(run.waitFor(20, TimeUnit.SECONDS), "run.sh did not end on SIGTERM");
+            assertEquals(143, run.exitValue(), output.getNow("(its output is still open)"));
+            long mavenPid = build;
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(mavenPid).map(p -> !p.isAlive()).orElse(true));
+        } finally {
+            ProcessHandle.of(build).ifPresent(ProcessHandle::destroyForcibly); // a build left running, were it so
+            run.destroyForcibly();
+        }
     }
 
     /**
