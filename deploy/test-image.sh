@@ -6,8 +6,12 @@
 #
 # No registry serves base images here, so the image is built on a local one: a Debian trixie rootfs
 # with OpenJDK 25's JRE (deploy/debian-rootfs.sh, cached in target/container-base) imported into podman
-# once. The jar is the one run.sh built on the host (JAR_FROM=host-jar): inside a container Maven
-# cannot fetch from Maven Central on this machine, whose route there is a TLS proxy only the host trusts.
+# once, tagged by its package list, so a changed list makes a new base instead of reusing a stale one.
+# The jar is the one run.sh built on the host (JAR_FROM=host-jar): inside a container Maven cannot
+# fetch from Maven Central on this machine, whose route there is a TLS proxy only the host trusts.
+#
+# The image is tagged for this run only (localhost/loom-echo-test-image:run-PID), never as a user's
+# loom-echo image, and removed at the end; the container is this run's too. Nothing else is removed.
 #
 # Called by run.sh with JAVA and JAR set (the JDK it found, the fresh jar). Needs root, podman, runc,
 # debootstrap and curl (.ci/run installs them). LOOM_ECHO_PODMAN overrides the podman command line.
@@ -20,9 +24,14 @@ read -r -a podman <<< "${LOOM_ECHO_PODMAN:-podman --runtime runc --cgroup-manage
 # open-file limit is higher than this machine allows a container.
 limits=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 base_packages=(openjdk-25-jre-headless)
-base_image=localhost/loom-echo-base:trixie-openjdk-25-jre
-base_rootfs=target/container-base/trixie-openjdk-25-jre
-image=localhost/loom-echo:test
+# The base's tag names what is in it: trixie-openjdk-25-jre-headless (a tag allows [A-Za-z0-9_.-], 128 at most).
+base_tag="trixie-$(tr ' /' '-_' <<< "${base_packages[*]}" | tr -cd 'A-Za-z0-9_.-')"
+if (( ${#base_tag} > 128 )); then
+  base_tag="trixie-$(sha256sum <<< "${base_packages[*]}" | cut -c1-32)"
+fi
+base_image=localhost/loom-echo-base:$base_tag
+base_rootfs=target/container-base/$base_tag
+image=localhost/loom-echo-test-image:run-$$
 container=loom-echo-test-image-$$
 started=$(date +%s)
 
@@ -34,8 +43,9 @@ for tool in "${podman[0]}" curl; do
   command -v "$tool" >/dev/null 2>&1 || fail "needs $tool (on Debian: apt-get install podman runc debootstrap curl)"
 done
 
-cleanup() {
+cleanup() { # this run's container and image tag only: an image that is also tagged otherwise keeps that tag
   "${podman[@]}" rm -f -t 0 "$container" >/dev/null 2>&1 || true
+  "${podman[@]}" rmi "$image" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
