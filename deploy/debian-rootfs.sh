@@ -9,6 +9,11 @@
 # made with the same packages it returns at once. A rootfs is built in DIR.partial and renamed to DIR
 # only when complete, so a failed or interrupted run leaves no half-made DIR behind. Needs root and
 # debootstrap; downloads from the Debian mirror apt already uses (LOOM_ECHO_DEBIAN_MIRROR overrides it).
+#
+# The bare minbase (debootstrap's part, before any PACKAGE) is kept as a tarball, per mirror, in
+# target/debian-minbase (LOOM_ECHO_MINBASE_CACHE overrides the folder): the next rootfs, with other
+# packages or in another DIR (test-jdks' chroot, then test-image's base), starts from a copy of it
+# instead of debootstrapping again. Either makes the tarball if it is missing; neither needs the other.
 set -euo pipefail
 
 usage() { echo "usage: $0 DIR [PACKAGE | PACKAGE/sid ...]" >&2; exit 2; }
@@ -32,6 +37,12 @@ host_mirror() {
 }
 mirror=${LOOM_ECHO_DEBIAN_MIRROR:-$(host_mirror)}
 mirror=${mirror:-http://deb.debian.org/debian}
+minbase_dir=${LOOM_ECHO_MINBASE_CACHE:-$(cd "$(dirname "$0")/.." && pwd)/target/debian-minbase}
+# One tarball per mirror (another mirror may carry other package versions); GNU tar, run as root, keeps
+# owners (by number: the host's names are not the rootfs's), modes, device nodes, hard links and file
+# capabilities as debootstrap left them.
+minbase="$minbase_dir/trixie-minbase-$(sha256sum <<< "$mirror" | cut -c1-12).tar"
+tar_options=(--numeric-owner --xattrs --xattrs-include=security.capability)
 
 work="$dir.partial"
 proc_mounted=""
@@ -60,12 +71,26 @@ rm -rf "$work"
 mkdir -p "$(dirname "$dir")"
 if [[ -f "$marker" ]]; then
   mv "$dir" "$work"
+elif [[ -f "$minbase" ]]; then
+  rm -rf "$dir"
+  echo "$0: unpacking the trixie minbase $minbase into $dir ..." >&2
+  mkdir "$work"
+  tar -C "$work" "${tar_options[@]}" -xpf "$minbase"
 else
   rm -rf "$dir"
   echo "$0: debootstrap trixie from $mirror into $dir ..." >&2
   timeout 900 debootstrap --variant=minbase trixie "$work" "$mirror" >"$work.log" 2>&1 \
     || { echo "$0: debootstrap failed; its log: $work.log" >&2; tail -n 20 "$work.log" >&2; exit 1; }
   rm -f "$work.log"
+  # Kept before any package goes in, for the next rootfs; written aside and renamed, so never half a tarball.
+  # Only a speed-up: a failure here (a full disk) is said and the rootfs made all the same.
+  mkdir -p "$minbase_dir"
+  if tar -C "$work" "${tar_options[@]}" -cf "$minbase.partial" . && mv "$minbase.partial" "$minbase"; then
+    echo "$0: kept the minbase in $minbase ($(du -h "$minbase" | cut -f1))" >&2
+  else
+    rm -f "$minbase.partial"
+    echo "$0: could not keep the minbase in $minbase; the next rootfs will debootstrap again" >&2
+  fi
 fi
 
 sid=false
