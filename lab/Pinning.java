@@ -24,8 +24,9 @@ import jdk.jfr.consumer.RecordingFile;
  * connection: a CPU-bound task is never preempted (JEP 444: no time slicing); a thread blocking while pinned
  * keeps the carrier as an OS thread would. JFR's {@code jdk.VirtualThreadPinned} event names each pinned wait.
  *
- * <p>Run: {@code java -Djdk.virtualThreadScheduler.parallelism=1 -cp target/loom-echo.jar lab/Pinning.java}
- * ({@code ./run.sh lab} runs it). JDK 21+; which waits pin depends on the JDK, and the program says so.
+ * <p>Run with a JDK 21+, named (a bare {@code java} may be older, as Debian 12's 17 is):
+ * {@code /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -Djdk.virtualThreadScheduler.parallelism=1 -cp target/loom-echo.jar lab/Pinning.java}
+ * ({@code ./run.sh lab} runs it with the JDK it finds). Which waits pin depends on the JDK, and the program says so.
  */
 public class Pinning {
 

@@ -17,7 +17,9 @@ import javax.management.ObjectName;
  * start-park-unpark cycles for the JIT to compile it. A parked virtual thread's frames are copied to its
  * {@code StackChunk} as they are, and interpreted frames are larger than compiled ones.
  *
- * <p>Run: {@code java lab/VirtualThreadMemory.java [COUNT]} (JDK 21+; {@code ./run.sh lab} runs it).
+ * <p>Run with a JDK 21+, named: {@code /usr/lib/jvm/temurin-25-jdk-amd64/bin/java lab/VirtualThreadMemory.java [COUNT]}
+ * (or {@code $JAVA_HOME/bin/java} for another JDK 21+). A bare {@code java} may be older, as Debian 12's 17
+ * is, which cannot compile this file; {@code ./run.sh lab} runs it with the JDK it finds.
  */
 public class VirtualThreadMemory {
 

@@ -21,6 +21,13 @@ cd "$(dirname "$0")/.."
 : "${JAVA_HOME:?run the lab as ./run.sh lab, which finds a JDK 21+ and builds the jar}"
 JAVA="$JAVA_HOME/bin/java"
 JCMD="$JAVA_HOME/bin/jcmd"
+# VirtualThreadMemory.java and Pinning.java use virtual threads: a JAVA_HOME older than 21 fails them late and obscurely.
+java_major=$("$JAVA" -XshowSettings:properties -version 2>&1 \
+  | sed -n 's/^ *java\.specification\.version = \(1\.\)\{0,1\}\([0-9]*\).*/\2/p' || true)
+if [[ -z "$java_major" || "$java_major" -lt 21 ]]; then
+  echo "lab: JAVA_HOME=$JAVA_HOME is Java ${java_major:-unknown}; the lab needs a JDK 21+ (./run.sh lab finds one)" >&2
+  exit 1
+fi
 JAR=target/loom-echo.jar
 read -r -a SERVER_OPTIONS <<< "${JAVA_OPTIONS:-}" # what ./run.sh passes its server (--enable-preview on 25)
 
