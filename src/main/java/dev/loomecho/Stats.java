@@ -17,7 +17,7 @@ package dev.loomecho;
  * @param bufferBytesInUse   native memory of the read buffers open connections hold now
  * @param bufferBytesPooled  native memory of read buffers allocated and free for reuse; unused ones are
  *                           returned to the OS within about two seconds, except the smallest class's 64 KiB
- *                           slabs (kept while the server runs) and buffers the JDK still holds (reused instead)
+ *                           slabs (kept while the server runs) and buffers the JDK holds for good (reused first)
  * @param bufferAllocationFailures read buffers not handed out: memory cap reached or refused by the JVM. A
  *                           connection that wanted to grow keeps its buffer; a new one is rejected
  * @param tls        the TLS listener's share of the TCP counters above, and its failed handshakes

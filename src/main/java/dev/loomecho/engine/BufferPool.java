@@ -34,11 +34,14 @@ import org.slf4j.LoggerFactory;
  * keeps the buffer it has (it is echoed in more, smaller reads) and a new connection is refused; the last
  * eighth of the cap is kept for new connections. Every such refusal counts as an allocation failure.
  *
- * <p>A buffer whose native memory the JDK still holds cannot be freed: its arena refuses to close (see
- * {@code ArenaMemory}: an asynchronous read or write that failed leaves it acquired for good). Such a
- * buffer stays in its free list, counted, and is handed out again before any other: the engines give a
- * buffer back only when no I/O of theirs can touch it, so the JDK's hold is a count, not a use. The trim
- * tries again each second; what cannot be freed is bounded by what the connections needed at once.
+ * <p>A buffer whose native memory the JDK holds cannot be freed: its arena refuses to close (see
+ * {@code ArenaMemory}: an asynchronous read or write that failed leaves it acquired for good, and the
+ * completion and future engines meet that at every reset or close under a pending read). The engines give
+ * a buffer back only when no I/O of theirs can touch it, so the hold is a count, not a use: such a buffer
+ * stays in its free list, is handed out again before any other of its class, and is never tried again.
+ * It leaves the cap, which bounds what the pool can free, so it starves no other class; there are at most
+ * as many of a class as the most buffers of that class in use at once, since a new one is held only when
+ * every held one is out.
  *
  * <p>Thread-safe: one small lock per size class, taken when a connection opens, closes or changes class —
  * never per read or write. Giving a buffer back allocates nothing, so it cannot fail for want of heap: each
@@ -149,36 +152,28 @@ public final class BufferPool implements AutoCloseable {
     }
 
     /**
-     * Frees what each class did not need since the last trim; a buffer the JDK still holds goes back to
-     * its free list. Runs every second ({@link BufferTrimmer}).
+     * Frees what each class did not need since the last trim; a buffer the JDK holds goes back to its free
+     * list, for good. Runs every second ({@link BufferTrimmer}).
      */
     public void trim() {
         for (SizeClass c : classes) {
-            c.keep(freeOrKeep(c.takeUnused()));
-        }
-    }
-
-    /** Frees each block it can; returns those the JDK still holds. */
-    private List<Block> freeOrKeep(List<Block> blocks) {
-        List<Block> stuck = List.of();
-        for (Block block : blocks) {
-            if (!free(block)) {
-                if (stuck.isEmpty()) {
-                    stuck = new ArrayList<>();
-                }
-                stuck.add(block);
+            for (Block block : c.takeUnused()) {
+                freeOrKeep(c, block);
             }
         }
-        if (!stuck.isEmpty()) {
-            logHeld((long) stuck.size() * stuck.get(0).capacity());
-        }
-        return stuck;
     }
 
-    /** At debug level: on the asynchronous engines it is routine, each reset of a grown connection may cause it. */
-    private static void logHeld(long bytes) {
-        log.debug("read buffers: {} B could not be freed because the JDK still holds them (an asynchronous read or "
-                + "write that failed keeps its hold on a buffer); they stay pooled for reuse", bytes);
+    /** Frees a block taken out of {@code c}'s free list, or, if the JDK holds it, puts it back as held; true if freed. */
+    private boolean freeOrKeep(SizeClass c, Block block) {
+        if (free(block)) {
+            c.freed();
+            return true;
+        }
+        held.addAndGet(-block.capacity()); // out of the cap: the pool can never free it while it runs
+        c.keepHeld(block);
+        log.debug("read buffers: {} B could not be freed because the JDK holds them (an asynchronous read or "
+                + "write that failed keeps its hold on a buffer for good); pooled for reuse", block.capacity());
+        return false;
     }
 
     /** What the pool holds now. */
@@ -210,9 +205,14 @@ public final class BufferPool implements AutoCloseable {
     public void close() {
         closed = true;
         for (SizeClass c : classes) {
-            List<Block> kept = freeOrKeep(c.takeAll());
-            if (!kept.isEmpty()) {
-                heldAtClose(kept.size(), c.size);
+            int notFreed = 0;
+            for (Block block : c.takeAll()) {
+                if (!free(block)) {
+                    notFreed++;
+                }
+            }
+            if (notFreed > 0) {
+                heldAtClose(notFreed, c.size);
             }
         }
     }
@@ -222,12 +222,14 @@ public final class BufferPool implements AutoCloseable {
         log.warn("read buffers: {} of {} B not freed at close: the JDK still holds them", count, size);
     }
 
-    /** Frees the block's memory and un-counts it; false, with nothing changed, while the JDK holds it. */
+    /** Frees the block's memory and un-counts it from the cap; false, with nothing changed, while the JDK holds it. */
     private boolean free(Block block) {
         if (!block.free()) {
             return false;
         }
-        held.addAndGet(-block.capacity());
+        if (!block.heldByJdk) { // a held one left the cap when it was found held
+            held.addAndGet(-block.capacity());
+        }
         return true;
     }
 
@@ -247,25 +249,18 @@ public final class BufferPool implements AutoCloseable {
         }
     }
 
-    /** Frees pooled buffers, largest first, until {@code bytes} are freed; false if the free lists ran dry first. */
+    /**
+     * Frees pooled buffers, largest first, until {@code bytes} of the cap are free again; false if the free
+     * lists ran dry first. One the JDK turns out to hold leaves the cap as well; none already known to be
+     * held is tried again.
+     */
     private boolean reclaimPooled(long bytes) {
         long freed = 0;
         for (int i = classes.length - 1; i > 0 && freed < bytes; i--) {
-            List<Block> stuck = List.of(); // put back only after the loop, or the same one would be polled again
             Block spare;
             while (freed < bytes && (spare = classes[i].pollSpare()) != null) {
-                if (free(spare)) {
-                    freed += spare.capacity();
-                } else {
-                    if (stuck.isEmpty()) {
-                        stuck = new ArrayList<>();
-                    }
-                    stuck.add(spare);
-                }
-            }
-            if (!stuck.isEmpty()) {
-                classes[i].keep(stuck);
-                logHeld((long) stuck.size() * classes[i].size);
+                freeOrKeep(classes[i], spare);
+                freed += spare.capacity();
             }
         }
         return freed >= bytes;
@@ -301,25 +296,40 @@ public final class BufferPool implements AutoCloseable {
                 size, why, held.get(), limit);
     }
 
-    /** One size: a free list with its low-water mark since the last trim, and a count of buffers out. */
+    /**
+     * One size: a free list with its low-water mark since the last trim, and a count of buffers out. The
+     * free list's bottom {@code held} entries are buffers the JDK holds, handed out first and never freed;
+     * above them, the buffers the trim may free. The array always has room for every buffer of the class
+     * that is out, in use or being trimmed, so that giving one back or keeping a held one never allocates.
+     */
     private class SizeClass {
         final int size;
         private Block[] free = new Block[8];
         int count;
+        int held;
+        /** The fewest freeable buffers ({@code count - held}) since the last trim: nobody needed those. */
         int lowWater;
         int inUse;
+        /** Taken out by the trim or a reclaim, not yet freed or put back. */
+        int trimming;
 
         SizeClass(int size) {
             this.size = size;
         }
 
         synchronized Block poll() {
-            if (count == 0) {
+            Block block;
+            if (held > 0) {
+                block = free[--held];
+                free[held] = free[--count]; // the top freeable one fills the gap (itself, if none is left)
+                free[count] = null;
+            } else if (count > 0) {
+                block = free[--count];
+                free[count] = null;
+                lowWater = Math.min(lowWater, count);
+            } else {
                 return null;
             }
-            Block block = free[--count];
-            free[count] = null;
-            lowWater = Math.min(lowWater, count);
             inUse++;
             return block;
         }
@@ -330,18 +340,21 @@ public final class BufferPool implements AutoCloseable {
          * heap has no room for that.
          */
         synchronized void reserveOne() {
-            if (count + inUse >= free.length) {
+            if (count + inUse + trimming >= free.length) {
                 free = Arrays.copyOf(free, free.length * 2);
             }
             inUse++;
         }
 
-        /** A buffer from the free list for reclaiming: not handed out, so not counted as in use. */
+        /** A freeable buffer from the free list, to free for room under the cap; never a held one. */
         synchronized Block pollSpare() {
-            Block block = poll();
-            if (block != null) {
-                inUse--;
+            if (count == held) {
+                return null;
             }
+            Block block = free[--count];
+            free[count] = null;
+            lowWater = Math.min(lowWater, count - held);
+            trimming++;
             return block;
         }
 
@@ -365,19 +378,27 @@ public final class BufferPool implements AutoCloseable {
 
         /** A buffer given back; there is always room for it ({@link #reserveOne}). */
         synchronized void push(Block block) {
-            free[count++] = block;
+            if (block.heldByJdk) {
+                free[count] = free[held]; // the bottom freeable one moves up (nowhere, if there is none)
+                free[held++] = block;
+            } else {
+                free[count] = block;
+            }
+            count++;
             inUse--;
         }
 
-        /** Puts back buffers taken from the free list that could not be freed; still unused, so still trimmable. */
-        synchronized void keep(List<Block> blocks) {
-            while (count + inUse + blocks.size() > free.length) { // buffers were taken out meanwhile
-                free = Arrays.copyOf(free, free.length * 2);
-            }
-            for (Block block : blocks) {
-                free[count++] = block;
-            }
-            lowWater += blocks.size();
+        /** A buffer the trim or a reclaim took out has been freed. */
+        synchronized void freed() {
+            trimming--;
+        }
+
+        /** A buffer the trim or a reclaim took out could not be freed: the JDK holds it, so it stays, held. */
+        synchronized void keepHeld(Block block) {
+            block.heldByJdk = true;
+            trimming--;
+            inUse++; // push counts it back in
+            push(block);
         }
 
         synchronized void dropInUse() {
@@ -388,26 +409,28 @@ public final class BufferPool implements AutoCloseable {
             return (long) count * size;
         }
 
-        /** The buffers that stayed in the free list since the last call: nobody needed them. */
+        /** The freeable buffers that stayed in the free list since the last call: nobody needed them. */
         synchronized List<Block> takeUnused() {
-            List<Block> unused = new ArrayList<>(lowWater);
+            List<Block> unused = new ArrayList<>(lowWater); // first: if the heap has no room, nothing is taken
             while (lowWater > 0) {
                 unused.add(free[--count]);
                 free[count] = null;
                 lowWater--;
+                trimming++;
             }
-            lowWater = count;
-            // the taken ones may come back (keep): room for them too, and for every buffer out
-            if (free.length > 8 && count + inUse + unused.size() < free.length / 4) {
+            lowWater = count - held;
+            if (free.length > 8 && count + inUse + trimming < free.length / 4) {
                 free = Arrays.copyOf(free, Math.max(8, free.length / 2));
             }
             return unused;
         }
 
+        /** Everything in the free list, for the close. */
         synchronized List<Block> takeAll() {
             List<Block> all = new ArrayList<>(Arrays.asList(free).subList(0, count));
             Arrays.fill(free, null);
             count = 0;
+            held = 0;
             lowWater = 0;
             return all;
         }

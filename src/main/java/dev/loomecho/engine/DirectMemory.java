@@ -37,15 +37,35 @@ interface DirectMemory {
     }
 
     /** A direct buffer and what frees it ({@code null}: it is part of a slab and is never freed alone). */
-    record Block(ByteBuffer buffer, Release memory) {
+    final class Block {
+        private final ByteBuffer buffer;
+        private final Release memory;
+        /**
+         * Set by the pool, under its size class's lock, once {@link #free()} said the JDK holds the memory:
+         * that hold is for good (see {@link BufferPool}), so the pool never tries again.
+         */
+        boolean heldByJdk;
+
+        Block(ByteBuffer buffer, Release memory) {
+            this.buffer = buffer;
+            this.memory = memory;
+        }
+
+        ByteBuffer buffer() {
+            return buffer;
+        }
+
+        Release memory() {
+            return memory;
+        }
 
         int capacity() {
             return buffer.capacity();
         }
 
         /**
-         * Returns the native memory now, unless the JDK still holds it (see {@link BufferPool}): then
-         * false, and the buffer stays usable. After true the buffer must not be used again.
+         * Returns the native memory now, unless the JDK holds it (see {@link BufferPool}): then false, and
+         * the buffer stays usable. After true the buffer must not be used again.
          */
         boolean free() {
             return memory.tryFree();
