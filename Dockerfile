@@ -39,6 +39,7 @@ EXPOSE 7007 9090 9091
 # messages at once; beyond that connections keep smaller buffers), metaspace and code cache about 60 MiB,
 # the JVM's own threads, GC and other native memory about 60 MiB: 430 MiB, leaving room for the kernel's
 # socket buffers charged to the container. The cgroup limit is what the JVM reads (MaxRAMPercentage).
-ENTRYPOINT ["java", "--enable-preview", "-XX:MaxRAMPercentage=35", "-XX:MaxDirectMemorySize=128m", "-jar", "/app/loom-echo.jar"]
+# -Xms16m: the heap starts small and grows only when connections need it, as in run.sh (see its comment).
+ENTRYPOINT ["java", "--enable-preview", "-Xms16m", "-XX:MaxRAMPercentage=35", "-XX:MaxDirectMemorySize=128m", "-jar", "/app/loom-echo.jar"]
 # --bind 0.0.0.0: inside a container loopback is unreachable from outside; the platform's network isolates.
 CMD ["serve", "--bind", "0.0.0.0", "--port", "7007", "--metrics-port", "9090"]

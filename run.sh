@@ -135,6 +135,16 @@ java_options() { # what to pass to $JAVA before -jar
   fi
 }
 
+# A server's JVM starts with a 16 MiB heap instead of G1's default of 1/64 of RAM (384 MiB on 24 GiB). The
+# echo's live heap is a few MiB, so with the default one young GC came every ~25 s and eden grew into the
+# whole initial heap: the RSS rose ~200 MiB under load and stayed there, unused (bench/results/soak.md).
+# Started small, young GCs of ~2 ms come every ~2 s and the RSS stays within ~15 MiB of its start; the
+# heap still grows, up to the default maximum, when connections need it. The bench and the lab leave it
+# out: they measure the JVM as the JDK configures it.
+server_options() {
+  echo "$(java_options) -Xms16m"
+}
+
 # target/image: a jlink runtime with only the modules the jar needs, the jar, and a launcher.
 make_image() {
   local image=target/image modules
@@ -160,7 +170,7 @@ while [ -h "\$self" ]; do
   esac
 done
 dir=\$(cd "\$(dirname "\$self")" && pwd -P)
-exec "\$dir/java" $(java_options) \$JAVA_OPTS -jar "\$dir/../lib/loom-echo.jar" "\$@"
+exec "\$dir/java" $(server_options) \$JAVA_OPTS -jar "\$dir/../lib/loom-echo.jar" "\$@"
 LAUNCHER
   chmod +x "$image/bin/loom-echo"
   echo "run.sh: built $image ($(du -sh "$image" | cut -f1), modules $modules): $image/bin/loom-echo serve" >&2
@@ -276,7 +286,8 @@ case "${1:-}" in
     build_if_stale
     echo "run.sh: building bench/target/loom-echo-bench.jar ..." >&2
     maven -B -q -f bench/pom.xml package >&2
-    LOOM_ECHO_JVM_OPTIONS="$(java_options)" exec "$JAVA" -cp bench/target/loom-echo-bench.jar dev.loomecho.bench.Soak "$@"
+    # LOOM_ECHO_JVM_OPTIONS set by the caller replaces the server options (e.g. "--enable-preview" alone: the JDK's defaults)
+    LOOM_ECHO_JVM_OPTIONS="${LOOM_ECHO_JVM_OPTIONS-$(server_options)}" exec "$JAVA" -cp bench/target/loom-echo-bench.jar dev.loomecho.bench.Soak "$@"
     ;;
   image)
     build_if_stale
@@ -302,10 +313,10 @@ case "${1:-}" in
     ;;
   "")
     build_if_stale
-    exec "$JAVA" $(java_options) -jar "$JAR" serve
+    exec "$JAVA" $(server_options) -jar "$JAR" serve
     ;;
   *)
     build_if_stale
-    exec "$JAVA" $(java_options) -jar "$JAR" "$@"
+    exec "$JAVA" $(server_options) -jar "$JAR" "$@"
     ;;
 esac

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 
 /**
  * {@code ./run.sh soak}: the project's own mixed-abuse soak. Each engine is served by its own JVM with
- * default JVM options, and for {@code --duration} this process throws everything at it at once:
+ * the options {@code ./run.sh serve} uses (LOOM_ECHO_JVM_OPTIONS, named in the report), and for {@code --duration} this process throws everything at it at once:
  * An echo is verified (all bytes, then the end of stream where one is due), cut short (a true prefix: a
  * stalled connection closed by the idle timeout) or wrong (a byte differs, or more came than was sent).
  * <ul>
@@ -111,7 +111,7 @@ public final class Soak {
             results.add(result);
             BenchRunner.log("  %s", result.problems().isEmpty() ? "ok" : "NOT OK: " + String.join("; ", result.problems()));
         }
-        String table = table(results, duration);
+        String table = table(results, duration, soak.jvmOptions);
         System.out.print(table);
         if (out != null) {
             Files.writeString(out, table);
@@ -488,11 +488,12 @@ public final class Soak {
         return total.find() ? mib(Long.parseLong(total.group(2)) * 1024) + " committed" : "n/a";
     }
 
-    private static String table(List<Result> results, Duration duration) {
+    private static String table(List<Result> results, Duration duration, List<String> jvmOptions) {
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "Soak: %ds of mixed abuse per engine (`./run.sh soak --duration %ds`), "
-                + "server idle timeout %ds, default JVM options%s; end = %ds after the load stopped.%n%n",
+                + "server idle timeout %ds, JVM options: %s%s; end = %ds after the load stopped.%n%n",
                 duration.toSeconds(), duration.toSeconds(), IDLE_TIMEOUT.toSeconds(),
+                jvmOptions.isEmpty() ? "none" : "`" + String.join(" ", jvmOptions) + "`",
                 results.isEmpty() || results.get(0).nmtStart().isEmpty() ? "" : " plus NMT", SETTLE.toSeconds()));
         md.append("| engine | verified echoes | wrong | cut short | resets | idle closed | flooders closed | RSS start / peak / end / after a full GC "
                 + "| NMT start / end | buffers peak / in use at end / pooled at end | allocation failures "
