@@ -112,6 +112,9 @@ class ServeStartTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.output().contains("SIGTERM received") || !alive(server.pid()));
             new ProcessBuilder("kill", "-INT", String.valueOf(server.pid())).start().waitFor(); // the impatient Ctrl-C
             await().atMost(Duration.ofSeconds(20)).until(() -> !alive(server.pid()));
+            assertEquals(130, server.awaitExit(), "128 + SIGINT:\n" + server.output());
+            assertTrue(server.output().contains("SIGINT received while still starting (stopping on SIGTERM once started): "
+                    + "ending the process at once, exit 130"), server.output());
         }
     }
 
