@@ -58,7 +58,11 @@ final class TerminationSignals implements AutoCloseable {
         return signals;
     }
 
-    /** The server has started: from now on a signal closes it; if one came during the start, it is closed now. */
+    /**
+     * The server has started: from now on a signal closes it; if one came during the start, it is closed
+     * now, on this thread, so it is closing when this returns. Called from {@code beforeReady}, so
+     * {@code /ready} goes from "starting" to "draining" without a moment of 200.
+     */
     void started(EchoServer started) {
         String signal;
         lock.lock();
@@ -69,7 +73,7 @@ final class TerminationSignals implements AutoCloseable {
             lock.unlock();
         }
         if (signal != null) {
-            closeOnItsOwnThread(started);
+            started.close();
         }
     }
 
