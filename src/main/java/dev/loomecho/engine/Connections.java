@@ -210,11 +210,15 @@ public final class Connections {
     void release(Connection connection) {
         connection.counters().active.decrement(); // release runs once per connection, from its close
         if (live.remove(connection)) {
-            long lifetime = System.nanoTime() - connection.openedNanos();
-            ConnectionEvents.closed(connection, lifetime);
-            if (logConnections) {
-                connectionLog.info("{} closed after {} ms: {} bytes in, {} bytes out", connection,
-                        lifetime / 1_000_000, connection.received(), connection.echoed());
+            try {
+                long lifetime = System.nanoTime() - connection.openedNanos();
+                ConnectionEvents.closed(connection, lifetime);
+                if (logConnections) {
+                    connectionLog.info("{} closed after {} ms: {} bytes in, {} bytes out", connection,
+                            lifetime / 1_000_000, connection.received(), connection.echoed());
+                }
+            } catch (OutOfMemoryError noRoomToSayIt) {
+                // the event and the line did not fit: the slot, and the caller's release of the buffer, matter more
             }
             slots.release();
             if (live.isEmpty()) {
