@@ -110,13 +110,15 @@ build_if_stale() {
     # In the background, waited for: a SIGTERM or Ctrl-C to run.sh (`kill $!` after `./run.sh serve &`)
     # then stops the build too. In the foreground, bash would die at once and leave Maven building on,
     # holding the lock, with no one to run the jar. SIGTERM for both: a background job ignores SIGINT.
-    # (mvn and mvnw exec Maven's JVM, so $! is that JVM.)
+    # (mvn and mvnw exec Maven's JVM, so the job is that JVM.) The traps are set before the fork, so no
+    # signal finds Maven started and no trap for it; they stop whatever job there is then (none before
+    # the fork, only the build after it), hence jobs -p rather than $! or a variable set after the fork.
     local mvn build status=0
     mvn=$(maven_command)
+    trap 'kill -TERM $(jobs -p) 2>/dev/null; wait; exit 143' TERM
+    trap 'kill -TERM $(jobs -p) 2>/dev/null; wait; exit 130' INT
     "$mvn" -B -q -DskipTests package >&2 &
     build=$!
-    trap 'kill -TERM '"$build"' 2>/dev/null; wait '"$build"' || true; exit 143' TERM
-    trap 'kill -TERM '"$build"' 2>/dev/null; wait '"$build"' || true; exit 130' INT
     wait "$build" || status=$?
     trap - TERM INT
     (( status == 0 )) || exit "$status"

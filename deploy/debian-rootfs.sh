@@ -46,6 +46,7 @@ tar_options=(--numeric-owner --xattrs --xattrs-include=security.capability)
 
 work="$dir.partial"
 proc_mounted=""
+partial="" # the minbase tarball being written, if one is
 # A JVM a postinst started may take a moment to exit; after 5 s detach /proc lazily instead of failing.
 unmount_proc() {
   local attempt
@@ -59,6 +60,7 @@ cleanup() {
   if [[ -n "$proc_mounted" ]]; then
     unmount_proc
   fi
+  [[ -z "$partial" ]] || rm -f "$partial" # a run ended mid-tar; gone already once renamed
 }
 trap cleanup EXIT
 
@@ -83,12 +85,13 @@ else
     || { echo "$0: debootstrap failed; its log: $work.log" >&2; tail -n 20 "$work.log" >&2; exit 1; }
   rm -f "$work.log"
   # Kept before any package goes in, for the next rootfs; written aside and renamed, so never half a tarball.
-  # Only a speed-up: a failure here (a full disk) is said and the rootfs made all the same.
-  mkdir -p "$minbase_dir"
-  if tar -C "$work" "${tar_options[@]}" -cf "$minbase.partial" . && mv "$minbase.partial" "$minbase"; then
+  # Aside under a name of its own (mktemp): two runs at once (other rootfs folders) would otherwise write one
+  # file, and rename a mix of both. Only a speed-up: a failure here (a full disk) is said and the rootfs made.
+  if mkdir -p "$minbase_dir" && partial=$(mktemp "$minbase.XXXXXX.partial") \
+      && tar -C "$work" "${tar_options[@]}" -cf "$partial" . && chmod 644 "$partial" && mv "$partial" "$minbase"; then
     echo "$0: kept the minbase in $minbase ($(du -h "$minbase" | cut -f1))" >&2
   else
-    rm -f "$minbase.partial"
+    [[ -z "$partial" ]] || rm -f "$partial" # a full disk: room for the rootfs matters more
     echo "$0: could not keep the minbase in $minbase; the next rootfs will debootstrap again" >&2
   fi
 fi

@@ -94,6 +94,30 @@ class ServeStartTest {
         }
     }
 
+    /**
+     * Review (5c16a3c): the handlers are installed before the start, so a start that never completes (a
+     * --tls-client-ca or --tls-ca-out on a pipe or a hung mount) can no longer be stopped by any signal but
+     * SIGKILL: SIGTERM and a second SIGINT only log. Before 38a7ae1 the JVM's default exit (143) ended it.
+     */
+    @Test
+    void signalsEndAStartThatNeverCompletes() throws Exception {
+        Path authorities = fifo("stuck-client-ca.pem");
+        try (FileChannel pipe = FileChannel.open(authorities, StandardOpenOption.READ, StandardOpenOption.WRITE);
+             ChildServer server = ChildServer.start(0, "--tls-port", "0", "--tls-client-auth", "want",
+                     "--tls-client-ca", authorities.toString())) {
+            Path opened = authorities.toRealPath();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> !alive(server.pid()) || hasOpen(server.pid(), opened));
+            server.terminate();
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.output().contains("SIGTERM received") || !alive(server.pid()));
+            new ProcessBuilder("kill", "-INT", String.valueOf(server.pid())).start().waitFor(); // the impatient Ctrl-C
+            await().atMost(Duration.ofSeconds(20)).until(() -> !alive(server.pid()));
+            assertEquals(130, server.awaitExit(), "128 + SIGINT:\n" + server.output());
+            assertTrue(server.output().contains("SIGINT received while still starting (stopping on SIGTERM once started): "
+                    + "ending the process at once, exit 130"), server.output());
+        }
+    }
+
     @Test
     void aSecondSignalDuringTheDrainIsLoggedAndTheDrainGoesOn() throws Exception {
         try (ChildServer server = ChildServer.start(0, "--drain-timeout", "30s")) {

@@ -169,13 +169,16 @@ final class Serve implements Callable<Integer> {
         EchoServer server;
         try {
             // /ready stays 503 "starting" until the lines below are printed and the files they name written.
-            server = EchoServer.start(config, started -> announce(started, config));
+            // Ctrl-C / SIGTERM: close() stops accepting, drains for --drain-timeout, releases the port; then we
+            // exit 0. A signal that came during the start closes it here, before /ready could turn 200.
+            server = EchoServer.start(config, started -> {
+                announce(started, config);
+                signals.started(started);
+            });
         } catch (IOException | UnsupportedOperationException e) { // a busy port, a file --tls-ca-out cannot write
             err().println("loom-echo: " + Objects.requireNonNullElse(e.getMessage(), e.toString()));
             return 1;
         }
-        // Ctrl-C / SIGTERM: close() stops accepting, drains for --drain-timeout, releases the port; then we exit 0.
-        signals.started(server); // closes it at once if a signal came during the start
         EchoServer.Drain drain;
         try (StatsLog live = statsInterval == null ? null : StatsLog.start(server::stats, statsInterval)) {
             drain = server.awaitClosed();

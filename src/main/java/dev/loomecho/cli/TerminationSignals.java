@@ -18,11 +18,15 @@ import sun.misc.SignalHandler;
  * starts would otherwise get the JVM's default, an exit at once with no drain and no "stopped" line. It
  * is kept until the server exists, which is then closed as soon as it has started. The first signal
  * stops; a later one is logged, saying what is still going on, so a second Ctrl-C is not met with silence.
+ * A second signal while the start is still not done ends the process at once (exit 128+signal): a start
+ * that never completes (a key file on a pipe or a hung mount) could otherwise be ended only by SIGKILL.
  * {@link #close()} puts the previous handlers back (tests run {@code serve} inside their own JVM).
  */
 final class TerminationSignals implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TerminationSignals.class);
+    /** In place of a signal number: the shutdown hook, which runs while the JVM exits and waits for the drain. */
+    private static final int FROM_HOOK = -1;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final List<Runnable> uninstall = new ArrayList<>();
@@ -41,11 +45,12 @@ final class TerminationSignals implements AutoCloseable {
         for (String name : new String[] {"TERM", "INT"}) {
             Signal signal = new Signal(name);
             try {
-                SignalHandler previous = Signal.handle(signal, received -> signals.stop("SIG" + received.getName(), false));
+                SignalHandler previous = Signal.handle(signal,
+                        received -> signals.stop("SIG" + received.getName(), received.getNumber()));
                 signals.uninstall.add(() -> Signal.handle(signal, previous));
             } catch (IllegalArgumentException unavailable) {
                 // The hook runs while the JVM exits, so it closes the server itself and waits for the drain.
-                Thread hook = Thread.ofPlatform().name("loom-echo-shutdown").unstarted(() -> signals.stop("shutdown", true));
+                Thread hook = Thread.ofPlatform().name("loom-echo-shutdown").unstarted(() -> signals.stop("shutdown", FROM_HOOK));
                 Runtime.getRuntime().addShutdownHook(hook);
                 signals.uninstall.add(() -> removeHook(hook));
             }
@@ -53,7 +58,11 @@ final class TerminationSignals implements AutoCloseable {
         return signals;
     }
 
-    /** The server has started: from now on a signal closes it; if one came during the start, it is closed now. */
+    /**
+     * The server has started: from now on a signal closes it; if one came during the start, it is closed
+     * now, on this thread, so it is closing when this returns. Called from {@code beforeReady}, so
+     * {@code /ready} goes from "starting" to "draining" without a moment of 200.
+     */
     void started(EchoServer started) {
         String signal;
         lock.lock();
@@ -64,7 +73,7 @@ final class TerminationSignals implements AutoCloseable {
             lock.unlock();
         }
         if (signal != null) {
-            closeOnItsOwnThread(started);
+            started.close();
         }
     }
 
@@ -78,7 +87,8 @@ final class TerminationSignals implements AutoCloseable {
         }
     }
 
-    private void stop(String signal, boolean wait) {
+    /** {@code number} is the signal's, or {@link #FROM_HOOK}. */
+    private void stop(String signal, int number) {
         EchoServer toClose;
         String first;
         lock.lock();
@@ -91,17 +101,23 @@ final class TerminationSignals implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        if (first != null) {
+        if (first != null && toClose == null && number != FROM_HOOK) {
+            // Only recorded, it would wait for a start that may never end; halt, as the JVM's default would have.
+            log.warn("{} received while still starting (stopping on {} once started): ending the process at once, exit {}",
+                    signal, first, 128 + number);
+            Runtime.getRuntime().halt(128 + number);
+        } else if (first != null) {
             log.warn("{} received while already stopping on {}: {}", signal, first, toClose == null
                     ? "the server stops as soon as it has started"
                     : "open connections may finish until the drain timeout ("
                             + DurationConverter.format(toClose.config().drainTimeout())
                             + ") passes, then are closed; SIGKILL (kill -9) ends the process at once");
         } else if (toClose == null) {
-            log.info("{} received during start: stopping as soon as the server has started", signal);
+            log.info("{} received during start: stopping as soon as the server has started "
+                    + "(a second signal before then ends the process at once)", signal);
         } else {
             log.info("{} received: stopping accepting, draining open connections", signal);
-            if (wait) {
+            if (number == FROM_HOOK) {
                 toClose.close();
             } else {
                 closeOnItsOwnThread(toClose);

@@ -169,7 +169,8 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Ends the connection because of {@code failure}: peer resets, EOFs and closes from another thread
-     * are ordinary and logged at debug; anything else is logged once with context and counted.
+     * are ordinary and logged at debug; anything else is logged once with context and counted. Never
+     * throws an OutOfMemoryError of its own: the callers release the buffer after it.
      */
     public void fail(Throwable failure) {
         if (failure instanceof ExecutionException wrapped && wrapped.getCause() != null) {
@@ -185,20 +186,24 @@ public final class Connection implements AutoCloseable {
                 counters.errors.increment();
                 Disconnects.log.warn("connection {} from {} failed", id, remote, failure);
             }
+        } catch (OutOfMemoryError noRoomToSayIt) {
+            // the line (this + " closed", a toString) did not fit: the close and the caller's release matter more
         } finally {
-            close(); // even if the heap had no room for the log line
+            close();
         }
     }
 
     /**
      * Ends a connection the engine could not start serving — no thread or no memory to start it with — as
      * an error: closed, counted, logged at most every 10 s, its buffer returned. Only the engine's accept
-     * path calls it, before anything else could use the buffer.
+     * path calls it, before anything else could use the buffer. Never throws an OutOfMemoryError of its own.
      */
     public void abandon(Throwable outOfResources) {
         try {
             counters.errors.increment();
             owner.logOutOfResources(this + " not served", outOfResources);
+        } catch (OutOfMemoryError noRoomToSayIt) {
+            // as in fail(): the close and the release below matter more than the line
         } finally {
             close();
             readBuffer.release();

@@ -142,13 +142,10 @@ public final class Connections {
         Connection connection = open(channel, remote, counters);
         if (connection == null) {
             slots.release();
-            counters.rejected.increment();
             closeQuietly(channel); // no memory to serve it: turned away like a connection beyond the limit
+            counters.rejected.increment(); // last: if even this does not fit, nothing is left behind
             return null;
         }
-        counters.accepted.increment();
-        ConnectionEvents.opened(connection);
-        counters.active.increment();
         // closeAll() may have set the flag and walked the set just before our add, and so missed this
         // connection. We add, then read the flag; closeAll writes the flag, then reads the set: one of
         // the two sees the other, so either closeAll closes the connection or we do, here.
@@ -161,12 +158,18 @@ public final class Connections {
     }
 
     /**
-     * A connection with its read buffer, in the live set; or null, holding nothing, when there is no memory
-     * for it: no buffer in the pool (counted there), or no heap for the bookkeeping.
+     * A connection with its read buffer, counted and in the live set; or null, holding nothing, when there
+     * is no memory for it: no buffer in the pool (counted there), or no heap for the bookkeeping (the
+     * objects, the JFR event, a counter's cell, the map's node).
+     *
+     * <p>Joining the live set is the last step: once in it, a concurrent {@link #closeAll()} may close the
+     * connection and give its slot back, so nothing after the add may fail and be undone here.
      */
     private Connection open(Closeable channel, SocketAddress remote, Counters counters) {
         ReadBuffer readBuffer = null;
         Connection connection = null;
+        boolean countedAccepted = false;
+        boolean countedActive = false;
         try {
             readBuffer = ReadBuffer.open(buffers);
             if (readBuffer == null) {
@@ -175,6 +178,11 @@ public final class Connections {
             // Always draw, whatever the toxicity: the n-th connection then gets the n-th number of the seeded sequence.
             boolean toxic = toxicityChoices.nextDouble() < faults.toxicity();
             connection = new Connection(ids.incrementAndGet(), channel, remote, this, toxic, counters, readBuffer);
+            ConnectionEvents.opened(connection);
+            counters.accepted.increment();
+            countedAccepted = true;
+            counters.active.increment(); // taken back by release(), at the close
+            countedActive = true;
             live.add(connection);
             return connection;
         } catch (OutOfMemoryError e) {
@@ -185,9 +193,15 @@ public final class Connections {
                 readBuffer.release();
             }
             try {
+                if (countedActive) {
+                    counters.active.decrement();
+                }
+                if (countedAccepted) {
+                    counters.accepted.decrement(); // it is counted as rejected instead
+                }
                 logOutOfResources("connection from " + remote + " refused", e);
             } catch (OutOfMemoryError noRoomToSayIt) {
-                // the caller's clean-up (slot, channel) matters more than the line
+                // the caller's clean-up (slot, channel) matters more than a count or the line
             }
             return null;
         }
@@ -210,11 +224,15 @@ public final class Connections {
     void release(Connection connection) {
         connection.counters().active.decrement(); // release runs once per connection, from its close
         if (live.remove(connection)) {
-            long lifetime = System.nanoTime() - connection.openedNanos();
-            ConnectionEvents.closed(connection, lifetime);
-            if (logConnections) {
-                connectionLog.info("{} closed after {} ms: {} bytes in, {} bytes out", connection,
-                        lifetime / 1_000_000, connection.received(), connection.echoed());
+            try {
+                long lifetime = System.nanoTime() - connection.openedNanos();
+                ConnectionEvents.closed(connection, lifetime);
+                if (logConnections) {
+                    connectionLog.info("{} closed after {} ms: {} bytes in, {} bytes out", connection,
+                            lifetime / 1_000_000, connection.received(), connection.echoed());
+                }
+            } catch (OutOfMemoryError noRoomToSayIt) {
+                // the event and the line did not fit: the slot, and the caller's release of the buffer, matter more
             }
             slots.release();
             if (live.isEmpty()) {

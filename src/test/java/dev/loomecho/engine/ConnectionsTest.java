@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.loomecho.ServerConfig;
+import dev.loomecho.Stats;
 import java.io.Closeable;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import jdk.jfr.Recording;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -66,6 +70,68 @@ class ConnectionsTest {
             assertEquals(0, connections.active(), "round " + round + ": connections admitted behind closeAll()");
             int round0 = round;
             admitted.forEach(channel -> assertTrue(channel.closed, "round " + round0 + ": an admitted channel stayed open"));
+        }
+    }
+
+    /**
+     * Out of heap after the slot and the buffer are taken: here at the JFR "opened" event, which describes
+     * the peer's address (a counter's cell or the live set's node could fail the same way). The admission
+     * must leave nothing behind: no slot, no buffer, no live entry, no open channel, no count of it as
+     * accepted.
+     */
+    @Test
+    void anAdmissionThatRunsOutOfHeapAtItsOpenedEventLeavesNothingBehind() {
+        Connections connections = new Connections(ServerConfig.builder().maxConnections(1).build());
+        FakeChannel channel = new FakeChannel();
+        try (Recording recording = new Recording()) {
+            recording.enable("dev.loomecho.ConnectionOpened");
+            recording.start();
+            assertNull(admitReturningNormally(connections, channel, new NoRoomToDescribeTheAddress()));
+        }
+        assertTrue(channel.closed, "the refused channel is closed");
+        assertEquals(0, connections.active());
+        assertEquals(0, connections.buffers().usage().bytesInUse(), "the buffer went back");
+        Stats stats = connections.snapshot(0, 0);
+        assertEquals(0, stats.accepted());
+        assertEquals(1, stats.rejected());
+        assertNotNull(connections.admit(new FakeChannel(), null), "the only slot was not given back");
+    }
+
+    /** The close's JFR "closed" event, out of heap the same way: the slot still comes back. */
+    @Test
+    void aCloseThatRunsOutOfHeapAtItsClosedEventGivesTheSlotBack() {
+        Connections connections = new Connections(ServerConfig.builder().maxConnections(1).build());
+        FakeChannel channel = new FakeChannel();
+        Connection connection = connections.admit(channel, new NoRoomToDescribeTheAddress());
+        try (Recording recording = new Recording()) {
+            recording.enable("dev.loomecho.ConnectionClosed");
+            recording.start();
+            try {
+                connection.close();
+            } catch (OutOfMemoryError escaped) {
+                fail("close() let the event's OutOfMemoryError out: " + escaped.getMessage());
+            }
+        }
+        connection.readBuffer().release();
+        assertTrue(channel.closed);
+        assertEquals(0, connections.active());
+        assertNotNull(connections.admit(new FakeChannel(), null), "the only slot was not given back");
+    }
+
+    /** Caught here: JUnit and Surefire treat an OutOfMemoryError as the end of the test JVM, not a failure. */
+    private static Connection admitReturningNormally(Connections connections, Closeable channel, SocketAddress remote) {
+        try {
+            return connections.admit(channel, remote);
+        } catch (OutOfMemoryError escaped) {
+            return fail("admit() let an OutOfMemoryError out, holding the slot and the buffer: " + escaped.getMessage());
+        }
+    }
+
+    /** A peer address whose description does not fit in the heap. */
+    private static final class NoRoomToDescribeTheAddress extends SocketAddress {
+        @Override
+        public String toString() {
+            throw new OutOfMemoryError("no room for the address");
         }
     }
 
