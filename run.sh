@@ -9,7 +9,7 @@
 #   ./run.sh image           a self-contained runtime (jlink) in target/image: target/image/bin/loom-echo
 #   ./run.sh test-image      build the container image (Dockerfile) and run it under podman (deploy/test-image.sh)
 #   ./run.sh install         mvn install with the JDK found here: dev.loomecho:loom-echo for your own tests
-#   ./run.sh seed-server MODEL --port PORT
+#   ./run.sh seed-server MODEL --port PORT [--buffer-size BYTES]
 #                            a seed post's Winsock server (seeds/MODEL.c), built with mingw-w64, run under Wine
 #   ./run.sh lab [--quick]   the teaching lab (docs/LEARNING.md): platform vs virtual threads, the seeds, pinning
 #   ./run.sh docs            rewrite the code excerpts and thread-dump line numbers in the docs from the sources

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# seeds/seed-server.sh MODEL --port PORT: builds the seed server MODEL if needed (seeds/build.sh) and
+# seeds/seed-server.sh MODEL --port PORT [--buffer-size BYTES]: builds the seed server MODEL if needed (seeds/build.sh) and
 # runs it under Wine, in the foreground, until it is stopped (Ctrl-C). ./run.sh seed-server calls this.
 #
 # The Wine prefix (Wine's C: drive and registry, ~700 MB) is target/seeds/wineprefix unless
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 MODELS="select asyncselect eventselect overlapped-event overlapped-routine iocp"
 usage() {
-  echo "usage: ./run.sh seed-server MODEL --port PORT   (MODEL: ${MODELS// /, }; PORT 0 picks a free port)" >&2
+  echo "usage: ./run.sh seed-server MODEL --port PORT [--buffer-size BYTES]   (MODEL: ${MODELS// /, }; PORT 0 picks a free port; BYTES 1..1048576, default 1024)" >&2
 }
 if (( $# == 0 )) || [[ " $MODELS " != *" $1 "* ]]; then
   echo "seed-server: ${1:+unknown model '$1'}${1:-a MODEL is required}" >&2

@@ -67,8 +67,13 @@ public final class BenchRunner {
     record Server(String name, List<String> command, List<String> jcmd, boolean tls) {
     }
 
-    /** An engine again under another name, with extra JVM options: {@code NAME:ENGINE:OPTIONS}. */
-    record Variant(String name, String engine, List<String> jvmOptions) {
+    /**
+     * An engine again under another name, with extra JVM options: {@code NAME:ENGINE:OPTIONS}. Among the
+     * options, {@code --jar=PATH} is no JVM option but another build of loom-echo to serve (an older
+     * commit, say), so two builds alternate in the same rounds on the same machine; it gets no TLS
+     * listener, since an older build may have none.
+     */
+    record Variant(String name, String engine, List<String> jvmOptions, Path jar) {
         static Variant parse(String spec) {
             String[] parts = spec.split(":", 3);
             if (parts.length != 3 || parts[0].isBlank() || !ENGINES.contains(parts[1]) || ENGINES.contains(parts[0])
@@ -77,7 +82,16 @@ public final class BenchRunner {
                         + ENGINES + ", e.g. virtual-poller3:virtual:-Djdk.pollerMode=3; got '" + spec + "'");
                 usage();
             }
-            return new Variant(parts[0], parts[1], List.of(parts[2].trim().split("\\s+")));
+            List<String> options = new ArrayList<>();
+            Path jar = null;
+            for (String option : parts[2].trim().split("\\s+")) {
+                if (option.startsWith("--jar=")) {
+                    jar = Path.of(option.substring("--jar=".length()));
+                } else {
+                    options.add(option);
+                }
+            }
+            return new Variant(parts[0], parts[1], List.copyOf(options), jar);
         }
     }
 
@@ -221,7 +235,8 @@ public final class BenchRunner {
             servers.add(product(engine, engine, List.of(), jar));
             for (Variant variant : variants) {
                 if (variant.engine().equals(engine)) {
-                    servers.add(product(variant.name(), engine, variant.jvmOptions(), jar));
+                    servers.add(variant.jar() == null ? product(variant.name(), engine, variant.jvmOptions(), jar)
+                            : product(variant.name(), engine, variant.jvmOptions(), serverJava.pathOf(variant.jar()), false));
                 }
             }
         }
@@ -238,11 +253,14 @@ public final class BenchRunner {
     }
 
     private Server product(String name, String engine, List<String> extraOptions, String jar) {
+        return product(name, engine, extraOptions, jar, TLS_ENGINES.contains(engine));
+    }
+
+    private Server product(String name, String engine, List<String> extraOptions, String jar, boolean tls) {
         List<String> options = new ArrayList<>(jvmOptions);
         options.addAll(extraOptions);
         options.addAll(List.of("-Xmx1g", "-jar", jar, "serve", "--port", String.valueOf(PORT),
                 "--engine", engine, "--max-connections", "15000", "--idle-timeout", "120s"));
-        boolean tls = TLS_ENGINES.contains(engine);
         if (tls) {
             options.addAll(List.of("--tls-port", String.valueOf(TLS_PORT), "--tls-keystore", serverJava.pathOf(KEY_STORE),
                     "--tls-keystore-password", KEY_STORE_PASSWORD));
@@ -255,7 +273,8 @@ public final class BenchRunner {
         List<String> parts = new ArrayList<>();
         parts.add(jvmOptions.isEmpty() ? "none" : String.join(" ", jvmOptions));
         for (Variant variant : variants) {
-            parts.add(variant.name() + ": " + String.join(" ", variant.jvmOptions()));
+            parts.add(variant.name() + ": " + String.join(" ", variant.jvmOptions())
+                    + (variant.jar() == null ? "" : " serving " + variant.jar()));
         }
         if (!serverJava.command().equals(List.of(java.toString()))) {
             parts.add("servers on Java " + serverJava.version() + " (" + serverJava + ")");
