@@ -29,7 +29,7 @@ if [[ -z "$java_major" || "$java_major" -lt 21 ]]; then
   exit 1
 fi
 JAR=target/loom-echo.jar
-read -r -a SERVER_OPTIONS <<< "${JAVA_OPTIONS:-}" # what ./run.sh passes its server (--enable-preview on 25)
+read -r -a SERVER_OPTIONS <<< "${JAVA_OPTIONS:-}" # --enable-preview on 25; not ./run.sh serve's -Xms16m: the JDK's own heap sizing
 
 CONNECTIONS=5000        # idle connections per engine: 2 descriptors each (server and client), under the 20,000 limit
 LOAD_CONNECTIONS=1000   # connections under load, 1 KiB messages
@@ -275,7 +275,7 @@ row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
   if $PINNED; then
     echo "The server pinned to CPU 1 (\`taskset -c 1\`: the JVM sees one CPU, so SerialGC and one carrier), as \`./run.sh bench\` runs it; the load generator unpinned."
   else
-    echo "Server and load generator unpinned, sharing the CPUs; the server as \`./run.sh serve\` runs it (G1 on 2 or more CPUs, one carrier per CPU)."
+    echo "Server and load generator unpinned, sharing the CPUs; the server as \`./run.sh serve\` runs it, less its \`-Xms16m\` (the JDK's own heap sizing: G1 on 2 or more CPUs, one carrier per CPU)."
   fi
   echo "Cold: a fresh server that has echoed one connection (the JIT has compiled nothing of the accept-and-serve path); warm: the same server after $($MEMORY_ONLY && echo "3 s of traffic" || echo "the load") and 3 s of connect-echo-close churn (as \`./run.sh bench\` warms its servers)."
   echo

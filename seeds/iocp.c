@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
     GetSystemInfo(&system);
     int cpus = (int) system.dwNumberOfProcessors;
     int workers = 2 * cpus < MAXIMUM_WAIT_OBJECTS ? 2 * cpus : MAXIMUM_WAIT_OBJECTS; /* main waits for all in one call */
-    printf("%s: %d worker threads (2 per CPU) share one port of concurrency %d (the CPUs): Windows runs at most %d at once,"
+    printf("%s: %d worker threads (2 per CPU) share one port of concurrency %d (the CPUs): Windows releases at most %d at once (briefly more when a blocked one wakes),"
            " Wine does not enforce it; no 64-socket limit\n", seed_model, workers, cpus, cpus);
     start_accept();
     HANDLE threads[MAXIMUM_WAIT_OBJECTS];
