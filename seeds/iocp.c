@@ -5,7 +5,7 @@
  * completion key (here: the connection) with it. From then on every overlapped operation on that socket
  * queues a completion packet - bytes moved, the key, the WSAOVERLAPPED - to the port when it is done. A
  * fixed pool of worker threads takes packets with GetQueuedCompletionStatus. The port wakes the thread
- * that waited last (LIFO, so few threads stay warm) and lets at most `concurrency` of them run at once
+ * that waited last (LIFO, so few threads stay warm) and releases at most `concurrency` of them at a time
  * (0: one per CPU); a worker that blocks elsewhere lets the port release another (post 002's released
  * and paused thread lists), so the pool is bigger than the concurrency: MSDN's two threads per CPU.
  * That scheduling is the Windows kernel's, and Wine does not reproduce it: its wineserver ignores the
