@@ -371,7 +371,8 @@ public final class BenchRunner {
                 client, describeOptions());
         String machine = describeMachine() + "; " + placement.name() + ": server on CPU " + placement.serverCpus()
                 + ", client on CPU " + placement.clientCpus();
-        Files.writeString(out.resolve(placement.report() + ".md"), report.markdown(machine));
+        Files.writeString(out.resolve(placement.report() + ".md"), report.markdown(machine, placement == PINNED,
+                placement.report() + ".svg"));
         Files.writeString(out.resolve(placement.report() + ".svg"), report.svg());
         log("wrote %s and %s in %ds", out.resolve(placement.report() + ".md"), out.resolve(placement.report() + ".svg"),
                 took.toSeconds());
