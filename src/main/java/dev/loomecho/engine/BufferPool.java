@@ -411,7 +411,12 @@ public final class BufferPool implements AutoCloseable {
 
         /** The freeable buffers that stayed in the free list since the last call: nobody needed them. */
         synchronized List<Block> takeUnused() {
-            List<Block> unused = new ArrayList<>(lowWater); // first: if the heap has no room, nothing is taken
+            // Both allocations first: if the heap has no room, nothing is taken. Taking out for the trim
+            // leaves count + inUse + trimming as it is, so the shrink may come before it.
+            List<Block> unused = new ArrayList<>(lowWater);
+            if (free.length > 8 && count + inUse + trimming < free.length / 4) {
+                free = Arrays.copyOf(free, Math.max(8, free.length / 2));
+            }
             while (lowWater > 0) {
                 unused.add(free[--count]);
                 free[count] = null;
@@ -419,9 +424,6 @@ public final class BufferPool implements AutoCloseable {
                 trimming++;
             }
             lowWater = count - held;
-            if (free.length > 8 && count + inUse + trimming < free.length / 4) {
-                free = Arrays.copyOf(free, Math.max(8, free.length / 2));
-            }
             return unused;
         }
 
