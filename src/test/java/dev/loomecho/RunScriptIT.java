@@ -29,6 +29,24 @@ class RunScriptIT {
     @TempDir
     Path work;
 
+    /** A clone as run.sh sees it before its first build: sources, a pom, run.sh itself, no jar. */
+    private Path freshClone() throws IOException {
+        Path clone = work.resolve("clone");
+        Files.createDirectories(clone.resolve("src/main"));
+        Files.copy(Path.of("run.sh"), clone.resolve("run.sh"));
+        Files.writeString(clone.resolve("pom.xml"), "<project/>\n");
+        Files.writeString(clone.resolve("src/main/Source.java"), "class Source {}\n");
+        return clone;
+    }
+
+    /** An executable {@code mvn} in {@code work/bin} that runs {@code script} (sh) instead of a build. */
+    private Path standInMaven(String script) throws IOException {
+        Path maven = Files.createDirectories(work.resolve("bin")).resolve("mvn");
+        Files.writeString(maven, "#!/bin/sh\n" + script);
+        Files.setPosixFilePermissions(maven, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return maven;
+    }
+
     /**
      * A fresh clone: no jar yet, and two run.sh started together (`./run.sh serve & ./run.sh load &`).
      * Two Maven builds in one target/ clash; the second run.sh must wait for the first one's build.
@@ -36,18 +54,11 @@ class RunScriptIT {
      */
     @Test
     void twoRunShStartedTogetherOnAFreshCloneBuildOnce() throws Exception {
-        Path clone = work.resolve("clone");
-        Files.createDirectories(clone.resolve("src/main"));
-        Files.copy(Path.of("run.sh"), clone.resolve("run.sh"));
-        Files.writeString(clone.resolve("pom.xml"), "<project/>\n");
-        Files.writeString(clone.resolve("src/main/Source.java"), "class Source {}\n");
+        Path clone = freshClone();
         Path calls = work.resolve("maven-calls");
-        Path maven = Files.createDirectories(work.resolve("bin")).resolve("mvn");
-        Files.writeString(maven, "#!/bin/sh\n"
-                + "echo \"$*\" >> '" + calls + "'\n"
+        Path maven = standInMaven("echo \"$*\" >> '" + calls + "'\n"
                 + "sleep 2\n" // a build takes a while: long enough for the other run.sh to find the jar missing
                 + "mkdir -p target && cp '" + jar() + "' target/loom-echo.jar\n");
-        Files.setPosixFilePermissions(maven, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         List<Process> runs = new ArrayList<>();
         List<CompletableFuture<String>> outputs = new ArrayList<>();
@@ -76,16 +87,10 @@ class RunScriptIT {
      */
     @Test
     void aSigtermDuringTheBuildEndsTheBuildToo() throws Exception {
-        Path clone = work.resolve("clone");
-        Files.createDirectories(clone.resolve("src/main"));
-        Files.copy(Path.of("run.sh"), clone.resolve("run.sh"));
-        Files.writeString(clone.resolve("pom.xml"), "<project/>\n");
-        Files.writeString(clone.resolve("src/main/Source.java"), "class Source {}\n");
+        Path clone = freshClone();
         Path pid = work.resolve("maven-pid");
-        Path maven = Files.createDirectories(work.resolve("bin")).resolve("mvn");
-        Files.writeString(maven, "#!/bin/sh\necho $$ > '" + pid + ".partial' && mv '" + pid + ".partial' '" + pid + "'\n"
+        Path maven = standInMaven("echo $$ > '" + pid + ".partial' && mv '" + pid + ".partial' '" + pid + "'\n"
                 + "exec sleep 120\n");
-        Files.setPosixFilePermissions(maven, PosixFilePermissions.fromString("rwxr-xr-x"));
         ProcessBuilder builder = new ProcessBuilder("bash", clone.resolve("run.sh").toString(), "serve", "--port", "0")
                 .redirectErrorStream(true);
         builder.environment().put("PATH", maven.getParent() + ":" + System.getenv("PATH"));

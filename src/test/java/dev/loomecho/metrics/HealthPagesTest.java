@@ -76,15 +76,8 @@ class HealthPagesTest {
     void readyIsStartingUntilTheStartIsCompleteThoughTheEchoAlreadyServes() throws Exception {
         ServerConfig config = EchoServer.builder().port(0).metricsPort(0).controlPort(0).build();
         try (EchoServer server = EchoServer.start(config, started -> {
-            for (InetSocketAddress port : new InetSocketAddress[] {started.metricsAddress().orElseThrow(),
-                    started.controlAddress().orElseThrow()}) {
-                HttpResponse<String> ready = request(port, "GET", "/ready");
-                assertEquals(503, ready.statusCode(), "a probe must not send clients before the start is complete");
-                assertEquals("{\"ready\":false,\"reason\":\"starting\"}\n", ready.body());
-                HttpResponse<String> health = request(port, "GET", "/health");
-                assertEquals(200, health.statusCode(), "a liveness probe must not kill a starting server");
-                assertEquals("{\"status\":\"up\",\"starting\":true}\n", health.body());
-            }
+            assertNotReadyButUp("starting", "a probe must not send clients before the start is complete",
+                    started.metricsAddress().orElseThrow(), started.controlAddress().orElseThrow());
             try (TestClient client = TestClient.connect(started)) {
                 assertArrayEquals(new byte[] {4}, client.echo(new byte[] {4}), "the listener is up before /ready says so");
             }
@@ -101,6 +94,18 @@ class HealthPagesTest {
             assertThrows(BindException.class, () -> EchoServer.builder().port(taken.getLocalPort()).metricsPort(metricsPort).start());
             assertThrows(IOException.class, () -> request(new InetSocketAddress("127.0.0.1", metricsPort), "GET", "/health"),
                     "the metrics port of a server that failed to start still answers");
+        }
+    }
+
+    /** On each port: /ready 503 for {@code state}, /health 200 saying so (a liveness probe must not kill it). */
+    private void assertNotReadyButUp(String state, String whyNotReady, InetSocketAddress... ports) throws IOException {
+        for (InetSocketAddress port : ports) {
+            HttpResponse<String> ready = request(port, "GET", "/ready");
+            assertEquals(503, ready.statusCode(), whyNotReady);
+            assertEquals("{\"ready\":false,\"reason\":\"" + state + "\"}\n", ready.body());
+            HttpResponse<String> health = request(port, "GET", "/health");
+            assertEquals(200, health.statusCode(), "a liveness probe must not kill a " + state + " server");
+            assertEquals("{\"status\":\"up\",\"" + state + "\":true}\n", health.body());
         }
     }
 
@@ -121,14 +126,7 @@ class HealthPagesTest {
             assertTrue(server.accepting());
             closing = CompletableFuture.runAsync(server::close);
             await().atMost(Duration.ofSeconds(10)).until(() -> !server.accepting());
-            for (InetSocketAddress port : new InetSocketAddress[] {metrics, control}) {
-                HttpResponse<String> ready = request(port, "GET", "/ready");
-                assertEquals(503, ready.statusCode(), "a load balancer must send no new client to a draining server");
-                assertEquals("{\"ready\":false,\"reason\":\"draining\"}\n", ready.body());
-                HttpResponse<String> health = request(port, "GET", "/health");
-                assertEquals(200, health.statusCode(), "a liveness probe must not kill a draining server");
-                assertEquals("{\"status\":\"up\",\"draining\":true}\n", health.body());
-            }
+            assertNotReadyButUp("draining", "a load balancer must send no new client to a draining server", metrics, control);
             assertFalse(closing.isDone(), "the drain waits for the open client");
         }
         closing.get(); // the client left: the drain ends
